@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: MIT
+# wq — a message queue that lives in a directory.
+
+VERSION != cat VERSION
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+CFLAGS ?= -O2 -g
+SONAME_MAJOR = 0
+
+DEPS = libbsd-overlay libzstd jansson
+DEP_CFLAGS != $(PKG_CONFIG) --cflags $(DEPS)
+DEP_LIBS != $(PKG_CONFIG) --libs $(DEPS)
+
+ifdef SANITIZE
+override CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+override LDFLAGS += -fsanitize=address,undefined
+endif
+
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 \
+	-Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
+	-fPIC -Iinclude -Ilib $(DEP_CFLAGS) -DWQ_BUILD_VERSION='"$(VERSION)"'
+LIBS = $(DEP_LIBS) -lresolv
+
+LIB_SRC = $(sort $(wildcard lib/*.c))
+LIB_OBJ = $(LIB_SRC:.c=.o)
+CMD_COMMON = cmd/common.o
+CMDS = wq-create wq-send wq-recv wq-ack wq-stat
+BINS = $(addprefix build/,$(CMDS))
+UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
+UNIT_BINS = $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))
+MANS = $(sort $(wildcard man/*.[157]))
+
+all: build/libwq.a build/libwq.so $(BINS) build/libwq.pc
+
+lib/%.o: lib/%.c include/wq.h lib/wq_priv.h
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+cmd/%.o: cmd/%.c include/wq.h cmd/common.h
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+build/libwq.a: $(LIB_OBJ)
+	@mkdir -p build
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+build/libwq.so: $(LIB_OBJ)
+	@mkdir -p build
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libwq.so.$(SONAME_MAJOR) -o $@ $(LIB_OBJ) $(LIBS)
+
+build/wq-%: cmd/wq-%.o $(CMD_COMMON) build/libwq.a
+	$(CC) $(LDFLAGS) -o $@ $< $(CMD_COMMON) build/libwq.a $(LIBS)
+
+build/unit/%: tests/unit/%.c tests/unit/tap.h build/libwq.a
+	@mkdir -p build/unit
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libwq.a $(LIBS)
+
+build/libwq.pc: libwq.pc.in VERSION
+	@mkdir -p build
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    libwq.pc.in > $@
+
+check: all $(UNIT_BINS) lint
+	prove -v $(UNIT_BINS) 2>&1 | tail -n 40
+	PATH="$(CURDIR)/build:$$PATH" bats --print-output-on-failure tests/
+
+lint:
+	mandoc -Tlint -W warning $(MANS)
+	shellcheck -s bash completions/wq.bash tests/*.bash
+	bash -n completions/wq.bash
+	zsh -n completions/_wq
+	fish -n completions/wq.fish
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+	    $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions \
+	    $(DESTDIR)$(DATADIR)/zsh/site-functions \
+	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 build/libwq.a $(DESTDIR)$(LIBDIR)
+	install -m 755 build/libwq.so $(DESTDIR)$(LIBDIR)/libwq.so.$(VERSION)
+	ln -sf libwq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libwq.so.$(SONAME_MAJOR)
+	ln -sf libwq.so.$(SONAME_MAJOR) $(DESTDIR)$(LIBDIR)/libwq.so
+	install -m 644 build/libwq.pc $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 644 include/wq.h $(DESTDIR)$(INCLUDEDIR)
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
+	for c in $(CMDS); do \
+	    install -m 644 completions/wq.bash \
+	        $(DESTDIR)$(DATADIR)/bash-completion/completions/$$c; done
+	install -m 644 completions/_wq $(DESTDIR)$(DATADIR)/zsh/site-functions
+	install -m 644 completions/wq.fish \
+	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/wq.fish
+
+clean:
+	rm -rf build lib/*.o cmd/*.o
+
+.PHONY: all check lint install clean
