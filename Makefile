@@ -60,11 +60,11 @@ build/unit/%: tests/unit/%.c tests/unit/tap.h build/libwq.a
 	@mkdir -p build/unit
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libwq.a $(LIBS)
 
-build/libwq.pc: libwq.pc.in VERSION
+build/libwq.pc: lib/libwq.pc.in VERSION
 	@mkdir -p build
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-	    libwq.pc.in > $@
+	    lib/libwq.pc.in > $@
 
 check: all $(UNIT_BINS) lint
 	prove -v $(UNIT_BINS) 2>&1 | tail -n 40
