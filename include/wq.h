@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #define WQ_VERSION	"0.1.0"
@@ -110,8 +111,8 @@ int	 wq_claim(struct wq_consumer *, struct wq_msg **);
 int	 wq_peek(struct wq_consumer *, size_t skip, struct wq_msg **);
 
 /* lib/wait.c */
-int	 wq_consumer_wait(struct wq_consumer *, int64_t until_ms);
-int	 wq_consumer_fd(struct wq_consumer *);
+int	 wq_consumer_wait(struct wq_consumer *, int64_t until_ms,
+	    const sigset_t *);
 
 /* lib/lease.c */
 int	 wq_ack(struct wq_queue *, const char *receipt);

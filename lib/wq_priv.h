@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wq_priv.h — declarations shared by the files of libwq and nobody else.
+ * The structures behind the opaque handles of wq.h live here.
+ */
+#ifndef WQ_PRIV_H
+#define WQ_PRIV_H
+
+#include "wq.h"
+
+#define WQ_RANK_DEFAULT	0x80	/* serving rank of every message (format 1) */
+#define WQ_TMP_STALE_SEC (36 * 60 * 60)	/* qmail's rule for tmp/ leftovers */
+#define WQ_GROUP_MAX	1000	/* messages per group commit */
+#define WQ_HEADER_MAX	4096	/* longest message header */
+#define WQ_DELAYED	"delayed"	/* NONCE of a delayed, unleased message */
+
+struct wq_spool {
+	int		 fd;
+	char		*path;
+};
+
+struct wq_queue {
+	char		*name;		/* as given: a name or a path */
+	char		*path;
+	int		 fd;		/* the queue directory */
+	int		 tmpfd, newfd, curfd;
+	int		 remote;	/* NFS, FUSE, ...: inotify sees nothing */
+	struct wq_policy pol;
+};
+
+/*
+ * A parsed entry name of new/ ("PP.ID,COUNT") or of cur/
+ * ("PP.ID,COUNT,DEADLINE,NONCE").
+ */
+struct wq_entry {
+	unsigned	 rank;
+	char		 id[WQ_ID_MAX];
+	uint32_t	 count;
+	int64_t		 deadline;	/* ms; 0 in new/ */
+	char		 nonce[17];	/* "" in new/, WQ_DELAYED for delays */
+};
+
+struct wq_msg {
+	struct wq_queue	*q;
+	struct wq_entry	 ent;
+	char		 receipt[WQ_RECEIPT_MAX];	/* name in cur/, or new/ */
+	int		 fd;
+	int64_t		 sent_ms;
+	uint64_t	 size;
+	off_t		 body_off;
+	unsigned char	*body;		/* the whole body, once read */
+	int		 peeked;
+};
+
+/* lib/name.c */
+int	 wq_entry_parse(const char *, int incur, struct wq_entry *);
+int	 wq_entry_format(const struct wq_entry *, int incur, char *, size_t);
+int	 wq_id_new(char id[WQ_ID_MAX]);
+void	 wq_nonce_new(char nonce[17]);
+int	 wq_id_time_ms(const char *, int64_t *);
+
+/* lib/policy.c */
+int	 wq_policy_read(int dirfd, struct wq_policy *);
+int	 wq_policy_write(int dirfd, const struct wq_policy *, int sync);
+
+/* lib/fsutil.c */
+int	 wq_write_all(int fd, const void *, size_t);
+int	 wq_fsync_dir(int fd);
+int	 wq_fs_is_remote(int fd);
+int	 wq_list_dir(int dirfd, char ***names, size_t *count);
+int	 wq_is_temp_name(const char *);
+
+/* lib/msg.c */
+struct wq_msg *wq_msg_load(struct wq_queue *, int dirfd, const char *name,
+	    const struct wq_entry *);
+int	 wq_msg_parse_header(const char *, size_t, int64_t *sent,
+	    uint64_t *size, size_t *hdrlen);
+
+/* lib/lease.c */
+int	 wq_quarantine(struct wq_queue *, int dirfd, const char *name);
+int	 wq_promote_expired(struct wq_queue *, int64_t now, int64_t *next);
+
+#endif /* WQ_PRIV_H */
