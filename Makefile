@@ -38,7 +38,7 @@ MANS = $(sort $(wildcard man/*.[157]))
 
 all: build/libwq.a build/libwq.so $(BINS) build/libwq.pc
 
-lib/%.o: lib/%.c include/wq.h lib/wq_priv.h
+lib/%.o: lib/%.c include/wq.h $(wildcard lib/*.h)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 cmd/%.o: cmd/%.c include/wq.h cmd/common.h

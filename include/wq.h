@@ -26,6 +26,7 @@
 #define WQ_NAME_MAX	80	/* longest queue name */
 #define WQ_ID_MAX	128	/* buffer size for a message id */
 #define WQ_RECEIPT_MAX	192	/* buffer size for a receipt */
+#define WQ_SEND_GROUP_MAX 1000	/* messages a sender holds before a commit */
 
 struct wq_spool;
 struct wq_queue;
@@ -98,6 +99,7 @@ struct wq_sender *wq_sender_open(struct wq_queue *);
 int	 wq_sender_add(struct wq_sender *, const void *body, size_t len);
 int	 wq_sender_add_fd(struct wq_sender *, int fd);
 size_t	 wq_sender_pending(const struct wq_sender *);
+size_t	 wq_sender_committed(const struct wq_sender *);
 int	 wq_sender_commit(struct wq_sender *);
 const char *wq_sender_id(const struct wq_sender *, size_t);
 void	 wq_sender_close(struct wq_sender *);
@@ -108,7 +110,7 @@ int	 wq_send(struct wq_queue *, const void *body, size_t len,
 struct wq_consumer *wq_consumer_open(struct wq_queue *, uint32_t visibility);
 void	 wq_consumer_close(struct wq_consumer *);
 int	 wq_claim(struct wq_consumer *, struct wq_msg **);
-int	 wq_peek(struct wq_consumer *, size_t skip, struct wq_msg **);
+int	 wq_peek(struct wq_consumer *, struct wq_msg **);
 
 /* lib/wait.c */
 int	 wq_consumer_wait(struct wq_consumer *, int64_t until_ms,

@@ -10,7 +10,6 @@
 
 #define WQ_RANK_DEFAULT	0x80	/* serving rank of every message (format 1) */
 #define WQ_TMP_STALE_SEC (36 * 60 * 60)	/* qmail's rule for tmp/ leftovers */
-#define WQ_GROUP_MAX	1000	/* messages per group commit */
 #define WQ_HEADER_MAX	4096	/* longest message header */
 #define WQ_DELAYED	"delayed"	/* NONCE of a delayed, unleased message */
 
@@ -69,6 +68,8 @@ int	 wq_fsync_dir(int fd);
 int	 wq_fs_is_remote(int fd);
 int	 wq_list_dir(int dirfd, char ***names, size_t *count);
 int	 wq_is_temp_name(const char *);
+int	 wq_walk_dir(int dirfd, int dots,
+	    int (*)(int dirfd, const char *name, void *arg), void *arg);
 
 /* lib/msg.c */
 struct wq_msg *wq_msg_load(struct wq_queue *, int dirfd, const char *name,

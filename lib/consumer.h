@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* consumer.h — the consumer handle, shared by claim.c and wait.c. */
+#ifndef WQ_CONSUMER_H
+#define WQ_CONSUMER_H
+
+#include "wq_priv.h"
+
+#define WQ_POLL_MIN_MS	10	/* first polling interval on remote fs */
+#define WQ_POLL_MAX_MS	1000	/* longest polling interval */
+
+struct wq_consumer {
+	struct wq_queue	*q;
+	uint32_t	 vis;		/* lease length, seconds */
+	char		**batch;	/* sorted listing of new/ */
+	size_t		 n, pos;
+	int64_t		 next_scan;	/* when cur/ may next have expired */
+	int		 ino_fd;	/* inotify, once waiting began */
+	int		 wd_new, wd_cur;
+	int		 watching;	/* inotify sees new/ and cur/ */
+	int		 backoff_ms;	/* polling interval on remote fs */
+	int		 peeking;
+};
+
+void	 wq_consumer_invalidate(struct wq_consumer *);
+
+#endif /* WQ_CONSUMER_H */

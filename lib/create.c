@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * create.c — making queues.  A queue is built under a dot name beside its
+ * final place ("ROOT/.NAME.new.RANDOM": tmp/, new/, cur/ and the policy
+ * file) and renamed into place whole, so nobody ever sees a queue without
+ * its policy, and two creators racing for one name get exactly one winner.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wq_priv.h"
+
+static const char *const subdirs[] = { "tmp", "new", "cur" };
+
+static void
+remove_partial(int parent, const char *name)
+{
+	char path[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", name, subdirs[i]);
+		unlinkat(parent, path, AT_REMOVEDIR);
+	}
+	snprintf(path, sizeof(path), "%s/policy", name);
+	unlinkat(parent, path, 0);
+	unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+static int
+build_queue(int parent, const char *name, const struct wq_policy *p)
+{
+	int fd, saved;
+	size_t i;
+
+	if (mkdirat(parent, name, 0777) == -1)
+		return -1;
+	if ((fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+	    == -1)
+		goto fail;
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++)
+		if (mkdirat(fd, subdirs[i], 0777) == -1)
+			goto fail;
+	if (wq_policy_write(fd, p, p->sync != WQ_SYNC_NONE) == -1)
+		goto fail;
+	close(fd);
+	return 0;
+fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	remove_partial(parent, name);
+	errno = saved;
+	return -1;
+}
+
+/* Split QUEUE into the directory that holds it and its last component. */
+static int
+open_parent(struct wq_spool *s, const char *queue, char *base, size_t len)
+{
+	char buf[4096], *slash;
+	int fd;
+
+	if (strchr(queue, '/') == NULL) {
+		if (!wq_name_valid(queue)) {
+			errno = EINVAL;
+			return -1;
+		}
+		strlcpy(base, queue, len);
+		return dup(s->fd);
+	}
+	if (strlcpy(buf, queue, sizeof(buf)) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	while ((slash = strrchr(buf, '/')) != NULL && slash[1] == '\0' &&
+	    slash != buf)
+		*slash = '\0';
+	slash = strrchr(buf, '/');
+	if (slash[1] == '\0' || strcmp(slash + 1, ".") == 0 ||
+	    strcmp(slash + 1, "..") == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	strlcpy(base, slash + 1, len);
+	if (slash == buf)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd;
+}
+
+static int
+update_policy(int parent, const char *name, const struct wq_policy *p,
+    unsigned setmask)
+{
+	struct wq_policy cur;
+	int fd, rc, saved;
+
+	if ((fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+	    == -1)
+		return -1;
+	if (wq_policy_read(fd, &cur) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved == ENOENT ? ENOTDIR : saved;
+		return -1;
+	}
+	if (setmask & WQ_POL_VISIBILITY)
+		cur.visibility = p->visibility;
+	if (setmask & WQ_POL_CLOCK_SKEW)
+		cur.clock_skew = p->clock_skew;
+	if (setmask & WQ_POL_MAX_SIZE)
+		cur.max_size = p->max_size;
+	if (setmask & WQ_POL_SYNC)
+		cur.sync = p->sync;
+	rc = wq_policy_write(fd, &cur, cur.sync != WQ_SYNC_NONE);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+int
+wq_queue_create(struct wq_spool *s, const char *queue,
+    const struct wq_policy *given, unsigned setmask, unsigned flags)
+{
+	struct wq_policy p;
+	char base[256], tmp[300];
+	int parent, rc = -1, saved;
+
+	wq_policy_default(&p);
+	if (given != NULL) {
+		if (setmask & WQ_POL_VISIBILITY)
+			p.visibility = given->visibility;
+		if (setmask & WQ_POL_CLOCK_SKEW)
+			p.clock_skew = given->clock_skew;
+		if (setmask & WQ_POL_MAX_SIZE)
+			p.max_size = given->max_size;
+		if (setmask & WQ_POL_SYNC)
+			p.sync = given->sync;
+	}
+	if ((parent = open_parent(s, queue, base, sizeof(base))) == -1)
+		return -1;
+	snprintf(tmp, sizeof(tmp), ".%s.new.%08x", base, arc4random());
+	if (build_queue(parent, tmp, &p) == -1)
+		goto out;
+	/* renameat2(RENAME_NOREPLACE) is unsupported on NFS: use rename onto
+	 * a name that must not exist, which fails on a non-empty directory. */
+	if (renameat(parent, tmp, parent, base) == 0) {
+		rc = p.sync != WQ_SYNC_NONE ? wq_fsync_dir(parent) : 0;
+		goto out;
+	}
+	saved = errno;
+	remove_partial(parent, tmp);
+	errno = saved;
+	if (errno == ENOTEMPTY || errno == EEXIST || errno == ENOTDIR ||
+	    errno == EISDIR) {
+		if (flags & WQ_CREATE_UPDATE)
+			rc = update_policy(parent, base, given, setmask);
+		else if (flags & WQ_CREATE_EXIST_OK)
+			rc = 0;
+		else
+			errno = EEXIST;
+	}
+out:
+	saved = errno;
+	close(parent);
+	errno = saved;
+	return rc;
+}

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fsutil.c — small filesystem helpers: complete writes, directory fsync,
+ * directory listings and the local/remote test that decides between
+ * inotify and polling.
+ */
+#include <sys/statfs.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wq_priv.h"
+
+#define NFS_MAGIC	0x6969
+#define FUSE_MAGIC	0x65735546
+#define SMB_MAGIC	0x517b
+#define SMB2_MAGIC	0xfe534d42
+#define CIFS_MAGIC	0xff534d42
+#define CEPH_MAGIC	0x00c36400
+#define AFS_MAGIC	0x5346414f
+#define CODA_MAGIC	0x73757245
+#define NCP_MAGIC	0x564c
+#define V9FS_MAGIC	0x01021997
+
+int
+wq_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+wq_fsync_dir(int fd)
+{
+	/* Some filesystems refuse fsync on a directory; that is no error. */
+	if (fsync(fd) == -1 && errno != EINVAL && errno != EROFS)
+		return -1;
+	return 0;
+}
+
+/* Filesystems whose changes made by other hosts inotify cannot see. */
+int
+wq_fs_is_remote(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) == -1)
+		return 1;
+	switch ((unsigned long)sf.f_type) {
+	case NFS_MAGIC: case FUSE_MAGIC: case SMB_MAGIC: case SMB2_MAGIC:
+	case CIFS_MAGIC: case CEPH_MAGIC: case AFS_MAGIC: case CODA_MAGIC:
+	case NCP_MAGIC: case V9FS_MAGIC:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Names starting with a dot are half-made or foreign: never entries. */
+int
+wq_is_temp_name(const char *name)
+{
+	return name[0] == '.';
+}
+
+/*
+ * Call fn for each name in a directory (dot names too if dots), without
+ * keeping the listing: for directories of millions.  fn returns -1 to stop.
+ */
+int
+wq_walk_dir(int dirfd, int dots, int (*fn)(int, const char *, void *),
+    void *arg)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd, rc = 0, saved;
+
+	if ((fd = dup(dirfd)) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    (!dots && wq_is_temp_name(de->d_name)))
+			continue;
+		if ((rc = fn(dirfd, de->d_name, arg)) == -1)
+			break;
+		errno = 0;
+	}
+	saved = rc == -1 ? errno : errno != 0 ? errno : 0;
+	closedir(d);
+	errno = saved;
+	return saved != 0 || rc == -1 ? -1 : 0;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* All visible names of a directory, sorted.  The fd's offset is reset. */
+int
+wq_list_dir(int dirfd, char ***namesp, size_t *countp)
+{
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL, **nn;
+	size_t n = 0, cap = 0;
+	int fd, saved;
+
+	if ((fd = dup(dirfd)) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (wq_is_temp_name(de->d_name))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nn = reallocarray(names, cap, sizeof(*names))) ==
+			    NULL)
+				goto fail;
+			names = nn;
+		}
+		if ((names[n] = strdup(de->d_name)) == NULL)
+			goto fail;
+		n++;
+		errno = 0;
+	}
+	if (errno != 0)
+		goto fail;
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_names);
+	*namesp = names;
+	*countp = n;
+	return 0;
+fail:
+	saved = errno;
+	closedir(d);
+	wq_names_free(names, n);
+	errno = saved;
+	return -1;
+}
+
+void
+wq_names_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * msg.c — reading a message file: its header ("wq 1", id, sent, size,
+ * an empty line) and its body.  The size field is checked against the
+ * file, so a torn or truncated file is never taken for a message.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wq_priv.h"
+
+static int
+header_number(const char *line, const char *key, uint64_t *out)
+{
+	size_t klen = strlen(key);
+	const char *p;
+	uint64_t v = 0;
+
+	if (strncmp(line, key, klen) != 0 || line[klen] != ' ')
+		return 0;
+	p = line + klen + 1;
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p != '\n')
+		return -1;
+	*out = v;
+	return 1;
+}
+
+/* Parse the header in buf; *hdrlen is where the body starts. */
+int
+wq_msg_parse_header(const char *buf, size_t len, int64_t *sent,
+    uint64_t *size, size_t *hdrlen)
+{
+	const char *line = buf, *nl, *end = buf + len;
+	uint64_t v;
+	int have_size = 0, r;
+
+	if (len < 5 || memcmp(buf, "wq 1\n", 5) != 0)
+		goto bad;
+	*sent = 0;
+	for (line = buf + 5; line < end; line = nl + 1) {
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			goto bad;
+		if (nl == line) {
+			if (!have_size)
+				goto bad;
+			*hdrlen = (size_t)(nl + 1 - buf);
+			return 0;
+		}
+		if ((r = header_number(line, "size", size)) == -1)
+			goto bad;
+		have_size |= r;
+		if ((r = header_number(line, "sent", &v)) == -1 ||
+		    v > INT64_MAX)
+			goto bad;
+		if (r)
+			*sent = (int64_t)v;
+	}
+bad:
+	errno = EBADMSG;
+	return -1;
+}
+
+struct wq_msg *
+wq_msg_load(struct wq_queue *q, int dirfd, const char *name,
+    const struct wq_entry *e)
+{
+	char buf[WQ_HEADER_MAX];
+	struct wq_msg *m;
+	struct stat st;
+	size_t hdrlen;
+	ssize_t n;
+	int saved;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	m->q = q;
+	m->ent = *e;
+	strlcpy(m->receipt, name, sizeof(m->receipt));
+	m->fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (m->fd == -1)
+		goto fail;
+	if (fstat(m->fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode))
+		goto bad;
+	if ((n = pread(m->fd, buf, sizeof(buf), 0)) == -1)
+		goto fail;
+	if (wq_msg_parse_header(buf, (size_t)n, &m->sent_ms, &m->size,
+	    &hdrlen) == -1)
+		goto fail;
+	if ((uint64_t)st.st_size != hdrlen + m->size)
+		goto bad;
+	m->body_off = (off_t)hdrlen;
+	return m;
+bad:
+	errno = EBADMSG;
+fail:
+	saved = errno;
+	wq_msg_free(m);
+	errno = saved;
+	return NULL;
+}
+
+const char *
+wq_msg_id(const struct wq_msg *m)
+{
+	return m->ent.id;
+}
+
+const char *
+wq_msg_receipt(const struct wq_msg *m)
+{
+	return m->receipt;
+}
+
+uint32_t
+wq_msg_receive_count(const struct wq_msg *m)
+{
+	return m->ent.count;
+}
+
+int64_t
+wq_msg_sent_ms(const struct wq_msg *m)
+{
+	return m->sent_ms;
+}
+
+int64_t
+wq_msg_deadline_ms(const struct wq_msg *m)
+{
+	return m->ent.deadline;
+}
+
+/* Format 1 stores no priority: every message has the default, 0. */
+int
+wq_msg_priority(const struct wq_msg *m)
+{
+	return (int)WQ_RANK_DEFAULT - (int)m->ent.rank;
+}
+
+uint64_t
+wq_msg_size(const struct wq_msg *m)
+{
+	return m->size;
+}
+
+/* The whole body in memory (NUL-terminated for convenience). */
+int
+wq_msg_body(struct wq_msg *m, const void **body, size_t *len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	if (m->body == NULL) {
+		if (m->size > SIZE_MAX - 1) {
+			errno = EFBIG;
+			return -1;
+		}
+		if ((m->body = malloc((size_t)m->size + 1)) == NULL)
+			return -1;
+		while (got < m->size) {
+			n = pread(m->fd, m->body + got, (size_t)m->size - got,
+			    m->body_off + (off_t)got);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				free(m->body);
+				m->body = NULL;
+				if (n == 0)
+					errno = EBADMSG;
+				return -1;
+			}
+			got += (size_t)n;
+		}
+		m->body[m->size] = '\0';
+	}
+	*body = m->body;
+	*len = (size_t)m->size;
+	return 0;
+}
+
+/* The open message file and the offset of its body, for zero-copy use. */
+int
+wq_msg_body_fd(struct wq_msg *m, off_t *off)
+{
+	*off = m->body_off;
+	return m->fd;
+}
+
+void
+wq_msg_free(struct wq_msg *m)
+{
+	if (m == NULL)
+		return;
+	if (m->fd != -1)
+		close(m->fd);
+	free(m->body);
+	free(m);
+}

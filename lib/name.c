@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * name.c — the grammar of queue names, message ids and entry names.
+ *
+ * An id is TTTTTTTTTTTTTTTT.PID.SEQ.RRRRRRRR.HOST: send time in
+ * microseconds (16 hex digits, so ids sort by time), pid and a per-process
+ * counter in hex, 32 random bits, and the sanitised host name.  Two hosts
+ * never clash because of HOST; two processes on one host because of PID,
+ * SEQ and the random part (pid namespaces can repeat pids).
+ * An entry of new/ is "PP.ID,COUNT"; one of cur/ adds ",DEADLINE,NONCE".
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wq_priv.h"
+
+#define HOST_MAX 64
+
+int
+wq_name_valid(const char *name)
+{
+	size_t i;
+
+	if (!isalnum((unsigned char)name[0]))
+		return 0;
+	for (i = 1; name[i] != '\0'; i++) {
+		unsigned char c = name[i];
+
+		if (i >= WQ_NAME_MAX)
+			return 0;
+		if (!isascii(c) || !(isalnum(c) || c == '.' || c == '_' ||
+		    c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+id_char(int c)
+{
+	return isascii(c) && (isalnum(c) || c == '.' || c == '_' || c == '-');
+}
+
+static int
+id_valid(const char *id)
+{
+	size_t i;
+
+	for (i = 0; id[i] != '\0'; i++)
+		if (!id_char((unsigned char)id[i]))
+			return 0;
+	return i >= 16 && i < WQ_ID_MAX;
+}
+
+static const char *
+host_part(void)
+{
+	static char host[HOST_MAX + 1];
+	size_t i;
+
+	if (host[0] != '\0')
+		return host;
+	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
+		strlcpy(host, "localhost", sizeof(host));
+	host[HOST_MAX] = '\0';
+	for (i = 0; host[i] != '\0'; i++)
+		if (!(isascii((unsigned char)host[i]) &&
+		    (isalnum((unsigned char)host[i]) || host[i] == '-')))
+			host[i] = '_';
+	return host;
+}
+
+int
+wq_id_new(char id[WQ_ID_MAX])
+{
+	static unsigned long seq;
+	struct timespec ts;
+	uint64_t us;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	n = snprintf(id, WQ_ID_MAX, "%016" PRIx64 ".%lx.%lx.%08" PRIx32 ".%s",
+	    us, (unsigned long)getpid(), seq++, arc4random(), host_part());
+	if (n < 0 || n >= WQ_ID_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+wq_id_time_ms(const char *id, int64_t *ms)
+{
+	char *end;
+	unsigned long long us;
+
+	us = strtoull(id, &end, 16);
+	if (end != id + 16 || *end != '.')
+		return -1;
+	*ms = (int64_t)(us / 1000);
+	return 0;
+}
+
+void
+wq_nonce_new(char nonce[17])
+{
+	snprintf(nonce, 17, "%08" PRIx32 "%08" PRIx32, arc4random(),
+	    arc4random());
+}
+
+/* Parse a decimal field that ends at one of the bytes in stop. */
+static int
+parse_dec(const char **p, int64_t max, int64_t *out)
+{
+	const char *s = *p;
+	int64_t v = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (v > (max - (*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+wq_entry_parse(const char *name, int incur, struct wq_entry *e)
+{
+	const char *p, *comma;
+	int64_t v;
+	size_t idlen;
+
+	memset(e, 0, sizeof(*e));
+	if (hexval(name[0]) < 0 || hexval(name[1]) < 0 || name[2] != '.')
+		goto bad;
+	e->rank = hexval(name[0]) * 16 + hexval(name[1]);
+	p = name + 3;
+	if ((comma = strchr(p, ',')) == NULL)
+		goto bad;
+	idlen = comma - p;
+	if (idlen >= sizeof(e->id))
+		goto bad;
+	memcpy(e->id, p, idlen);
+	e->id[idlen] = '\0';
+	if (!id_valid(e->id))
+		goto bad;
+	p = comma + 1;
+	if (parse_dec(&p, UINT32_MAX, &v) == -1)
+		goto bad;
+	e->count = (uint32_t)v;
+	if (!incur)
+		return *p == '\0' ? 0 : (errno = EINVAL, -1);
+	if (*p++ != ',' || parse_dec(&p, INT64_MAX, &e->deadline) == -1 ||
+	    *p++ != ',')
+		goto bad;
+	if (strcmp(p, WQ_DELAYED) == 0) {
+		strlcpy(e->nonce, p, sizeof(e->nonce));
+		return 0;
+	}
+	if (strlen(p) != 16 || strspn(p, "0123456789abcdef") != 16)
+		goto bad;
+	strlcpy(e->nonce, p, sizeof(e->nonce));
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int
+wq_entry_format(const struct wq_entry *e, int incur, char *buf, size_t len)
+{
+	int n;
+
+	if (incur)
+		n = snprintf(buf, len, "%02x.%s,%" PRIu32 ",%" PRId64 ",%s",
+		    e->rank, e->id, e->count, e->deadline, e->nonce);
+	else
+		n = snprintf(buf, len, "%02x.%s,%" PRIu32, e->rank, e->id,
+		    e->count);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+wq_receipt_valid(const char *receipt)
+{
+	struct wq_entry e;
+
+	return strlen(receipt) < WQ_RECEIPT_MAX &&
+	    wq_entry_parse(receipt, 1, &e) == 0 &&
+	    strcmp(e.nonce, WQ_DELAYED) != 0;
+}
+
+static const char *const sync_names[] = { "always", "batch", "none" };
+
+const char *
+wq_sync_name(enum wq_sync s)
+{
+	return sync_names[s];
+}
+
+int
+wq_sync_parse(const char *s, enum wq_sync *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sync_names) / sizeof(sync_names[0]); i++)
+		if (strcmp(s, sync_names[i]) == 0) {
+			*out = (enum wq_sync)i;
+			return 0;
+		}
+	errno = EINVAL;
+	return -1;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * queue.c — opening a queue: its directory, the fds of tmp/, new/ and cur/
+ * (every later operation is relative to these, so a queue renamed away
+ * under us is never confused with a new one of the same name) and its
+ * policy.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wq_priv.h"
+
+static int
+open_sub(int dirfd, const char *name)
+{
+	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+}
+
+struct wq_queue *
+wq_queue_open(struct wq_spool *s, const char *queue)
+{
+	struct wq_queue *q;
+	int saved;
+
+	if (strchr(queue, '/') == NULL && !wq_name_valid(queue)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	q->fd = q->tmpfd = q->newfd = q->curfd = -1;
+	if ((q->name = strdup(queue)) == NULL)
+		goto fail;
+	if (strchr(queue, '/') != NULL)
+		q->fd = open(queue, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else
+		q->fd = openat(s->fd, queue, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+	if (q->fd == -1) {
+		if (errno == ENOTDIR || errno == ELOOP)
+			errno = ENOENT;
+		goto fail;
+	}
+	if (wq_policy_read(q->fd, &q->pol) == -1)
+		goto fail;
+	if ((q->tmpfd = open_sub(q->fd, "tmp")) == -1 ||
+	    (q->newfd = open_sub(q->fd, "new")) == -1 ||
+	    (q->curfd = open_sub(q->fd, "cur")) == -1) {
+		if (errno == ENOENT)
+			errno = EBADMSG;
+		goto fail;
+	}
+	q->remote = wq_fs_is_remote(q->fd);
+	return q;
+fail:
+	saved = errno;
+	wq_queue_close(q);
+	errno = saved;
+	return NULL;
+}
+
+void
+wq_queue_close(struct wq_queue *q)
+{
+	if (q == NULL)
+		return;
+	if (q->fd != -1)
+		close(q->fd);
+	if (q->tmpfd != -1)
+		close(q->tmpfd);
+	if (q->newfd != -1)
+		close(q->newfd);
+	if (q->curfd != -1)
+		close(q->curfd);
+	free(q->name);
+	free(q);
+}
+
+const char *
+wq_queue_name(const struct wq_queue *q)
+{
+	return q->name;
+}
+
+const struct wq_policy *
+wq_queue_policy(const struct wq_queue *q)
+{
+	return &q->pol;
+}

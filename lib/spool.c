@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spool.c — the spool root: where it is, opening it, listing its queues.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wq_priv.h"
+
+/* $WQ_DIR, else ${XDG_DATA_HOME:-$HOME/.local/share}/wq. */
+const char *
+wq_default_dir(void)
+{
+	static char buf[4096];
+	const char *s;
+
+	if ((s = getenv("WQ_DIR")) != NULL && *s != '\0')
+		return s;
+	if ((s = getenv("XDG_DATA_HOME")) != NULL && *s == '/')
+		snprintf(buf, sizeof(buf), "%s/wq", s);
+	else if ((s = getenv("HOME")) != NULL && *s != '\0')
+		snprintf(buf, sizeof(buf), "%s/.local/share/wq", s);
+	else
+		return NULL;
+	return buf;
+}
+
+/* mkdir -p, for the spool root only. */
+static int
+mkdirs(const char *path)
+{
+	char buf[4096], *p;
+
+	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0777) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0777) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+struct wq_spool *
+wq_spool_open(const char *dir, int create)
+{
+	struct wq_spool *s;
+	int fd;
+
+	if (dir == NULL && (dir = wq_default_dir()) == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (create && mkdirs(dir) == -1)
+		return NULL;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->path = strdup(dir)) == NULL) {
+		free(s);
+		close(fd);
+		return NULL;
+	}
+	s->fd = fd;
+	return s;
+}
+
+void
+wq_spool_close(struct wq_spool *s)
+{
+	if (s == NULL)
+		return;
+	close(s->fd);
+	free(s->path);
+	free(s);
+}
+
+const char *
+wq_spool_path(const struct wq_spool *s)
+{
+	return s->path;
+}
+
+/* Names of the queues in the spool: valid names with a policy file. */
+int
+wq_spool_list(struct wq_spool *s, char ***namesp, size_t *countp)
+{
+	char **names, path[WQ_NAME_MAX + 16];
+	size_t n, i, kept = 0;
+	struct stat st;
+
+	if (wq_list_dir(s->fd, &names, &n) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/policy", names[i]);
+		if (wq_name_valid(names[i]) &&
+		    fstatat(s->fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode))
+			names[kept++] = names[i];
+		else
+			free(names[i]);
+	}
+	*namesp = names;
+	*countp = kept;
+	return 0;
+}
