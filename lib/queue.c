@@ -37,6 +37,8 @@ wq_queue_open(struct wq_spool *s, const char *queue)
 		goto fail;
 	if (strchr(queue, '/') != NULL)
 		q->fd = open(queue, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else if (s->fd == -1)
+		errno = ENOENT;
 	else
 		q->fd = openat(s->fd, queue, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC);

@@ -66,12 +66,15 @@ wq_spool_open(const char *dir, int create)
 	}
 	if (create && mkdirs(dir) == -1)
 		return NULL;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	/* A spool that does not exist yet holds no queues: not an error. */
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 &&
+	    (create || errno != ENOENT))
 		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->path = strdup(dir)) == NULL) {
 		free(s);
-		close(fd);
+		if (fd != -1)
+			close(fd);
 		return NULL;
 	}
 	s->fd = fd;
@@ -83,7 +86,8 @@ wq_spool_close(struct wq_spool *s)
 {
 	if (s == NULL)
 		return;
-	close(s->fd);
+	if (s->fd != -1)
+		close(s->fd);
 	free(s->path);
 	free(s);
 }
@@ -102,6 +106,11 @@ wq_spool_list(struct wq_spool *s, char ***namesp, size_t *countp)
 	size_t n, i, kept = 0;
 	struct stat st;
 
+	if (s->fd == -1) {
+		*namesp = NULL;
+		*countp = 0;
+		return 0;
+	}
 	if (wq_list_dir(s->fd, &names, &n) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * common.c — what every wq-* binary does the same way.  Exit statuses are
+ * decided here and nowhere else (see EXIT STATUS in each man page).
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "common.h"
+
+const char *wqx_dir;
+
+int
+wqx_exit_status(int err)
+{
+	switch (err) {
+	case 0:
+		return 0;
+	case ENOMSG:
+		return EX_NEGATIVE;
+	case EINVAL: case ENAMETOOLONG:
+		return EX_USAGE;
+	case EMSGSIZE: case EFBIG: case EBADMSG: case EPROTO: case EILSEQ:
+		return EX_DATAERR;
+	case ENOENT: case ENOTDIR:
+		return EX_NOINPUT;
+	case EEXIST:
+		return EX_CANTCREAT;
+	case EAGAIN: case EBUSY: case ENOBUFS:
+		return EX_TEMPFAIL;
+	case EACCES: case EPERM:
+		return EX_NOPERM;
+	default:
+		return EX_IOERR;
+	}
+}
+
+static const char *
+describe(int err)
+{
+	switch (err) {
+	case ENOMSG:
+		return "no such lease (expired and claimed again, or acked)";
+	case EMSGSIZE:
+		return "message larger than the queue's max-size";
+	case EBADMSG:
+		return "corrupt queue or message file";
+	case EPROTO:
+		return "unknown spool format version";
+	default:
+		return strerror(err);
+	}
+}
+
+/* "wq-CMD: QUEUE: what happened: why", then exit with err's status. */
+void
+wqx_die(int err, const char *queue, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", getprogname());
+	if (queue != NULL)
+		fprintf(stderr, "%s: ", queue);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	switch (wqx_exit_status(err)) {
+	case EX_DATAERR: case EX_IOERR: case EX_NOPERM: case EX_TEMPFAIL:
+		fprintf(stderr, ": %s", describe(err));
+		break;
+	}
+	fputc('\n', stderr);
+	exit(wqx_exit_status(err));
+}
+
+void
+wqx_usage_exit(const char *usage, int status)
+{
+	fprintf(status == 0 ? stdout : stderr, "usage: %s %s\n",
+	    getprogname(), usage);
+	exit(status);
+}
+
+/* -d, -h, -V, and anything getopt refused. */
+void
+wqx_common_option(int ch, const char *usage)
+{
+	switch (ch) {
+	case 'd':
+		if (*optarg == '\0')
+			wqx_die(EINVAL, NULL, "spool directory is empty");
+		wqx_dir = optarg;
+		return;
+	case 'h':
+		wqx_usage_exit(usage, 0);
+	case 'V':
+		printf("%s %s\n", getprogname(), WQ_BUILD_VERSION);
+		exit(0);
+	default:
+		wqx_usage_exit(usage, EX_USAGE);
+	}
+}
+
+uint32_t
+wqx_seconds(const char *what, const char *arg, uint32_t min, uint32_t max)
+{
+	const char *errstr;
+	long long v;
+
+	v = strtonum(arg, min, max, &errstr);
+	if (errstr != NULL)
+		wqx_die(EINVAL, NULL, "%s is %s: %s", what, errstr, arg);
+	return (uint32_t)v;
+}
+
+struct wq_spool *
+wqx_spool(int create)
+{
+	struct wq_spool *s;
+	const char *dir = wqx_dir ? wqx_dir : wq_default_dir();
+
+	if (dir == NULL)
+		wqx_die(EINVAL, NULL,
+		    "no spool: set WQ_DIR or HOME, or give -d DIR");
+	if ((s = wq_spool_open(dir, create)) == NULL)
+		wqx_die(errno, dir, "cannot open spool");
+	return s;
+}
+
+struct wq_queue *
+wqx_queue(struct wq_spool *s, const char *name)
+{
+	struct wq_queue *q;
+
+	if ((q = wq_queue_open(s, name)) != NULL)
+		return q;
+	switch (errno) {
+	case EINVAL:
+		wqx_die(EINVAL, name, "invalid queue name (want "
+		    "[A-Za-z0-9][A-Za-z0-9._-]{0,79} or a path with a /)");
+	case ENOENT:
+		wqx_die(ENOENT, name, "no such queue (create it with "
+		    "wq-create %s)", name);
+	default:
+		wqx_die(errno, name, "cannot open queue");
+	}
+}
+
+/*
+ * Where pledge(2) exists, narrow the process to what it needs; elsewhere
+ * this only documents it.  The one place to add landlock or seccomp.
+ */
+void
+wqx_sandbox(const char *promises)
+{
+	(void)promises;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * common.h — helpers the wq-* binaries share (and tests may borrow): the
+ * one mapping from errors to exit statuses, the one error-line format,
+ * and the options every binary spells the same way.  Not part of libwq.
+ */
+#ifndef WQ_CMD_COMMON_H
+#define WQ_CMD_COMMON_H
+
+#include <stdint.h>
+#include <stdnoreturn.h>
+
+#include "wq.h"
+
+#define EX_NEGATIVE	1	/* no message; stale receipt */
+
+/* Long-only options, numbered past any short option character. */
+enum {
+	OPT_JSON = 256, OPT_PEEK, OPT_RETRY_DELAY, OPT_VISIBILITY, OPT_SYNC,
+	OPT_RELEASE, OPT_DELAY, OPT_EXTEND
+};
+
+#define WQX_COMMON_LONGOPTS \
+	{ "dir",	required_argument,	NULL,	'd' }, \
+	{ "help",	no_argument,		NULL,	'h' }, \
+	{ "version",	no_argument,		NULL,	'V' }
+
+int	 wqx_exit_status(int err);
+noreturn void wqx_die(int err, const char *queue, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+noreturn void wqx_usage_exit(const char *usage, int status);
+void	 wqx_common_option(int ch, const char *usage);
+uint32_t wqx_seconds(const char *what, const char *arg, uint32_t min,
+	    uint32_t max);
+struct wq_spool *wqx_spool(int create);
+struct wq_queue *wqx_queue(struct wq_spool *, const char *name);
+void	 wqx_sandbox(const char *promises);
+
+extern const char *wqx_dir;	/* -d DIR, or NULL */
+
+#endif /* WQ_CMD_COMMON_H */

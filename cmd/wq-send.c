@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wq-send — send messages: each BODY argument, each -f FILE, standard
+ * input whole, or one per line (-l) or NUL-terminated record (-0).
+ * Streams commit in groups: a group ends when it is full or when the
+ * input has nothing more to give right now, so a slow producer's messages
+ * are not held back waiting for company.  Ids are printed only after
+ * their group is committed (durable under sync always and batch).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "common.h"
+
+static const char usage[] =
+    "[-0lqhV] [-d dir] [-f file]... queue [body ...]\n"
+    "  -d, --dir DIR    spool directory\n"
+    "  -f, --file FILE  send the contents of FILE (repeatable)\n"
+    "  -l, --lines      one message per line of standard input\n"
+    "  -0, --null       one message per NUL-terminated record\n"
+    "  -q, --quiet      print no ids\n"
+    "  -h, --help       this text\n"
+    "  -V, --version    the version";
+
+static const struct option longopts[] = {
+	WQX_COMMON_LONGOPTS,
+	{ "file",	required_argument,	NULL,	'f' },
+	{ "lines",	no_argument,		NULL,	'l' },
+	{ "null",	no_argument,		NULL,	'0' },
+	{ "quiet",	no_argument,		NULL,	'q' },
+	{ NULL,		0,			NULL,	0 }
+};
+
+static int qflag;
+static const char *qname;
+
+struct reader {
+	int	 fd;
+	char	*buf;
+	size_t	 cap, start, end;
+	int	 eof;
+};
+
+/* Commit the group and print its ids; on failure print what made it. */
+static void
+commit(struct wq_sender *s)
+{
+	size_t i;
+	int rc, saved;
+
+	rc = wq_sender_commit(s);
+	saved = errno;
+	for (i = 0; !qflag && i < wq_sender_committed(s); i++)
+		printf("%s\n", wq_sender_id(s, i));
+	if (fflush(stdout) == EOF)
+		wqx_die(errno, qname, "cannot write ids");
+	if (rc == -1)
+		wqx_die(saved, qname, "cannot send");
+}
+
+static void
+add(struct wq_sender *s, const void *body, size_t len)
+{
+	if (wq_sender_pending(s) == WQ_SEND_GROUP_MAX)
+		commit(s);
+	if (wq_sender_add(s, body, len) == 0)
+		return;
+	if (errno == EMSGSIZE) {
+		commit(s);
+		wqx_die(EMSGSIZE, qname, "message of %zu bytes not sent", len);
+	}
+	commit(s);
+	wqx_die(errno, qname, "cannot write message");
+}
+
+static void
+add_fd(struct wq_sender *s, int fd, const char *what)
+{
+	if (wq_sender_pending(s) == WQ_SEND_GROUP_MAX)
+		commit(s);
+	if (wq_sender_add_fd(s, fd) == 0)
+		return;
+	commit(s);
+	wqx_die(errno, qname, "%s not sent", what);
+}
+
+static int
+input_waiting(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0;
+}
+
+/* Fill the buffer; commit first if reading would make messages wait. */
+static int
+fill(struct reader *r, struct wq_sender *s, uint64_t max)
+{
+	ssize_t n;
+	char *nb;
+
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->end == r->cap) {
+		if (r->cap > max)
+			return -1;	/* a record over max-size */
+		if ((nb = realloc(r->buf, r->cap * 2)) == NULL)
+			wqx_die(errno, qname, "cannot read input");
+		r->buf = nb;
+		r->cap *= 2;
+	}
+	if (wq_sender_pending(s) > 0 && !input_waiting(r->fd))
+		commit(s);
+	while ((n = read(r->fd, r->buf + r->end, r->cap - r->end)) == -1)
+		if (errno != EINTR)
+			wqx_die(errno, qname, "cannot read input");
+	if (n == 0)
+		r->eof = 1;
+	r->end += (size_t)n;
+	return 0;
+}
+
+static void
+send_records(struct wq_sender *s, int delim, uint64_t max)
+{
+	struct reader r = { .fd = STDIN_FILENO, .cap = 65536 };
+	char *p;
+
+	if ((r.buf = malloc(r.cap)) == NULL)
+		wqx_die(errno, qname, "cannot read input");
+	for (;;) {
+		p = memchr(r.buf + r.start, delim, r.end - r.start);
+		if (p != NULL) {
+			add(s, r.buf + r.start, (size_t)(p - (r.buf + r.start)));
+			r.start = (size_t)(p - r.buf) + 1;
+			continue;
+		}
+		if (r.eof) {
+			if (r.start < r.end)
+				add(s, r.buf + r.start, r.end - r.start);
+			break;
+		}
+		if (fill(&r, s, max) == -1) {
+			commit(s);
+			wqx_die(EMSGSIZE, qname, "record longer than %llu "
+			    "bytes not sent", (unsigned long long)max);
+		}
+	}
+	free(r.buf);
+}
+
+static void
+send_files(struct wq_sender *s, char **files, size_t n)
+{
+	size_t i;
+	int fd;
+
+	/* Open them all first: a missing file sends nothing at all. */
+	for (i = 0; i < n; i++) {
+		if (strcmp(files[i], "-") == 0)
+			continue;
+		if ((fd = open(files[i], O_RDONLY | O_CLOEXEC)) == -1)
+			wqx_die(errno == ENOENT ? EINVAL : errno, qname,
+			    "cannot open %s: %s", files[i], strerror(errno));
+		close(fd);
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(files[i], "-") == 0) {
+			add_fd(s, STDIN_FILENO, "standard input");
+			continue;
+		}
+		if ((fd = open(files[i], O_RDONLY | O_CLOEXEC)) == -1)
+			wqx_die(errno, qname, "cannot open %s", files[i]);
+		add_fd(s, fd, files[i]);
+		close(fd);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct wq_spool *sp;
+	struct wq_queue *q;
+	struct wq_sender *s;
+	char **files = NULL;
+	size_t nfiles = 0;
+	int ch, delim = -1, i;
+
+	while ((ch = getopt_long(argc, argv, "0d:f:hlqV", longopts, NULL))
+	    != -1) {
+		switch (ch) {
+		case '0':
+			delim = '\0';
+			break;
+		case 'f':
+			files = reallocarray(files, nfiles + 1, sizeof(*files));
+			if (files == NULL)
+				wqx_die(errno, NULL, "cannot parse options");
+			files[nfiles++] = optarg;
+			break;
+		case 'l':
+			delim = '\n';
+			break;
+		case 'q':
+			qflag = 1;
+			break;
+		default:
+			wqx_common_option(ch, usage);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		wqx_usage_exit(usage, EX_USAGE);
+	qname = argv[0];
+	if ((argc > 1 || nfiles > 0) && delim != -1)
+		wqx_die(EINVAL, qname, "-l and -0 read standard input: no "
+		    "body arguments or -f with them");
+	if (argc > 1 && nfiles > 0)
+		wqx_die(EINVAL, qname, "body arguments and -f do not mix");
+	wqx_sandbox("stdio rpath wpath cpath");
+	sp = wqx_spool(0);
+	q = wqx_queue(sp, qname);
+	if ((s = wq_sender_open(q)) == NULL)
+		wqx_die(errno, qname, "cannot send");
+	if (argc > 1)
+		for (i = 1; i < argc; i++)
+			add(s, argv[i], strlen(argv[i]));
+	else if (nfiles > 0)
+		send_files(s, files, nfiles);
+	else if (delim != -1)
+		send_records(s, delim, wq_queue_policy(q)->max_size);
+	else
+		add_fd(s, STDIN_FILENO, "standard input");
+	commit(s);
+	wq_sender_close(s);
+	wq_queue_close(q);
+	wq_spool_close(sp);
+	free(files);
+	return 0;
+}
