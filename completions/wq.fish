@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: MIT
+# fish completion for the wq commands: wq-create, wq-send, wq-recv, wq-ack
+# and wq-stat.  Queue names come from listing the spool: -d DIR or --dir DIR
+# on the command line, else $WQ_DIR, else ${XDG_DATA_HOME:-$HOME/.local/share}/wq.
+# A queue is a directory of the spool that holds a file named "policy".
+
+# Print the spool root.
+function __wq_spool
+    set -l tokens (commandline -opc)
+    set -l dir
+    set -l n (count $tokens)
+    set -l i 2
+    while test $i -le $n
+        set -l w $tokens[$i]
+        switch $w
+            case -- --
+                break
+            case -d --dir
+                set i (math $i + 1)
+                test $i -le $n; and set dir $tokens[$i]
+            case '--dir=*'
+                set dir (string replace -- --dir= '' $w)
+            case '-d?*'
+                set dir (string sub -s 3 -- $w)
+        end
+        set i (math $i + 1)
+    end
+    if test -n "$dir"
+        string replace -r -- '^~' $HOME $dir
+    else if set -q WQ_DIR[1]; and test -n "$WQ_DIR"
+        echo $WQ_DIR
+    else if set -q XDG_DATA_HOME[1]; and test -n "$XDG_DATA_HOME"
+        echo $XDG_DATA_HOME/wq
+    else
+        echo $HOME/.local/share/wq
+    end
+end
+
+# Print the queues of the spool.
+function __wq_queues
+    set -l root (__wq_spool)
+    for p in $root/*/policy
+        test -f $p; and string replace -r -- '.*/([^/]+)/policy$' '$1' $p
+    end
+end
+
+# Print the operands before the cursor, skipping options and their
+# arguments; "--" after the queue of wq-recv is printed too.
+function __wq_operands
+    set -l tokens (commandline -opc)
+    set -l cmd (string replace -r -- '.*/' '' $tokens[1])
+    set -e tokens[1]
+    set -l argopts -d --dir --visibility --sync --delay --extend
+    switch $cmd
+        case wq-send
+            set -a argopts -f --file
+        case wq-recv
+            set -a argopts -n --count -w --wait -v --visibility -j --jobs --retry-delay
+    end
+    set -l skip 0
+    set -l seen 0
+    for w in $tokens
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        if test $seen -gt 0; and test "$w" = --
+            printf "%s\n" --
+            continue
+        end
+        if contains -- $w $argopts
+            set skip 1
+        else if string match -q -- '-?*' $w
+            continue
+        else
+            set seen (math $seen + 1)
+            echo $w
+        end
+    end
+end
+
+function __wq_no_operand
+    test (count (__wq_operands)) -eq 0
+end
+
+# True after "wq-recv QUEUE --": the word is the command to run.
+function __wq_command_word
+    set -l ops (__wq_operands)
+    test (count $ops) -eq 2; and test "$ops[2]" = --
+end
+
+# True after "wq-recv QUEUE -- COMMAND": the words are its arguments.
+function __wq_in_command
+    set -l ops (__wq_operands)
+    test (count $ops) -ge 2; and test "$ops[2]" = --
+end
+
+# Print the receipts of the leases held in the queue named by the first
+# operand, and "-" (read receipts from standard input).
+function __wq_receipts
+    set -l ops (__wq_operands)
+    set -l q $ops[1]
+    string match -q -- '*/*' $q; or set q (__wq_spool)/$q
+    for p in $q/cur/*
+        string match -q -- '*,delayed' $p; and continue
+        test -f $p; and string replace -r -- '.*/' '' $p
+    end
+    echo -
+end
+
+for c in wq-create wq-send wq-recv wq-ack wq-stat
+    complete -c $c -f
+    complete -c $c -n 'not __wq_in_command' -s d -l dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Use DIR as the spool root'
+    complete -c $c -n 'not __wq_in_command' -s h -l help -d 'Print a usage message and exit'
+    complete -c $c -n 'not __wq_in_command' -s V -l version -d 'Print the version and exit'
+end
+
+# wq-create [-pu] [-d DIR] [--visibility SECS] [--sync always|batch|none] QUEUE...
+complete -c wq-create -s p -l parents -d 'No error if the queue exists'
+complete -c wq-create -s u -l update -d 'Change the policy of an existing queue'
+complete -c wq-create -l visibility -x -d 'Default lease in seconds'
+complete -c wq-create -l sync -x -a 'always batch none' -d 'Durability of sent messages'
+complete -c wq-create -a '(__wq_queues)' -d Queue
+
+# wq-send [-0lq] [-d DIR] [-f FILE]... QUEUE [BODY...]
+complete -c wq-send -s 0 -l null -d 'One message per NUL-terminated record of stdin'
+complete -c wq-send -s l -l lines -d 'One message per line of stdin'
+complete -c wq-send -s f -l file -r -F -d 'Send the contents of FILE as one message'
+complete -c wq-send -s q -l quiet -d 'Do not print message ids'
+complete -c wq-send -n __wq_no_operand -a '(__wq_queues)' -d Queue
+
+# wq-recv [-0flL] [-d DIR] [-n N] [-w SECS] [-v SECS] [-j N] [--json] [--peek]
+#         [--retry-delay SECS] QUEUE [-- COMMAND [ARG...]]
+set -l recv 'not __wq_in_command'
+complete -c wq-recv -n $recv -s 0 -l null -d 'Write a NUL after each body'
+complete -c wq-recv -n $recv -s f -l follow -d 'Keep receiving forever'
+complete -c wq-recv -n $recv -s l -l lines -d 'Write a newline after each body'
+complete -c wq-recv -n $recv -s L -l lease -d 'Leave the messages leased; print receipts'
+complete -c wq-recv -n $recv -s n -l count -x -d 'Receive up to N messages'
+complete -c wq-recv -n $recv -s w -l wait -x -d 'Wait up to SECS for a message'
+complete -c wq-recv -n $recv -s v -l visibility -x -d 'Lease for SECS'
+complete -c wq-recv -n $recv -s j -l jobs -x -d 'Run up to N commands at once'
+complete -c wq-recv -n $recv -l json -d 'Write one JSON object per message'
+complete -c wq-recv -n $recv -l peek -d 'Show messages without claiming them'
+complete -c wq-recv -n $recv -l retry-delay -x -d 'Delay before a failed message is ready again'
+complete -c wq-recv -n __wq_no_operand -a '(__wq_queues)' -d Queue
+complete -c wq-recv -n 'test (count (__wq_operands)) -eq 1' -a -- -d 'Run a command for each message'
+complete -c wq-recv -n __wq_command_word -a '(__fish_complete_command)' -d Command
+complete -c wq-recv -n '__wq_in_command; and not __wq_command_word' -F
+
+# wq-ack [-d DIR] [--release [--delay SECS] | --extend SECS] QUEUE RECEIPT...
+complete -c wq-ack -l release -d 'Return the messages to the queue'
+complete -c wq-ack -l delay -x -d 'With --release, ready again after SECS'
+complete -c wq-ack -l extend -x -d 'Extend the leases to SECS from now'
+complete -c wq-ack -n __wq_no_operand -a '(__wq_queues)' -d Queue
+complete -c wq-ack -n 'not __wq_no_operand' -a '(__wq_receipts)' -d Receipt
+
+# wq-stat [-d DIR] [--json] [QUEUE...]
+complete -c wq-stat -l json -d 'Print JSON instead of a table'
+complete -c wq-stat -a '(__wq_queues)' -d Queue
