@@ -58,25 +58,46 @@ describe(int err)
 	}
 }
 
-/* "wq-CMD: QUEUE: what happened: why", then exit with err's status. */
-void
-wqx_die(int err, const char *queue, const char *fmt, ...)
+static int
+vwarn_line(int err, const char *queue, const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	fprintf(stderr, "%s: ", getprogname());
 	if (queue != NULL)
 		fprintf(stderr, "%s: ", queue);
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 	switch (wqx_exit_status(err)) {
 	case EX_DATAERR: case EX_IOERR: case EX_NOPERM: case EX_TEMPFAIL:
 		fprintf(stderr, ": %s", describe(err));
 		break;
 	}
 	fputc('\n', stderr);
-	exit(wqx_exit_status(err));
+	return wqx_exit_status(err);
+}
+
+/* "wq-CMD: QUEUE: what happened: why"; returns err's exit status. */
+int
+wqx_warn(int err, const char *queue, const char *fmt, ...)
+{
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	status = vwarn_line(err, queue, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+/* The same line, then exit with err's status. */
+void
+wqx_die(int err, const char *queue, const char *fmt, ...)
+{
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	status = vwarn_line(err, queue, fmt, ap);
+	va_end(ap);
+	exit(status);
 }
 
 void

@@ -26,6 +26,8 @@ enum {
 	{ "version",	no_argument,		NULL,	'V' }
 
 int	 wqx_exit_status(int err);
+int	 wqx_warn(int err, const char *queue, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 noreturn void wqx_die(int err, const char *queue, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 noreturn void wqx_usage_exit(const char *usage, int status);

@@ -109,6 +109,7 @@ int	 wq_send(struct wq_queue *, const void *body, size_t len,
 /* lib/claim.c */
 struct wq_consumer *wq_consumer_open(struct wq_queue *, uint32_t visibility);
 void	 wq_consumer_close(struct wq_consumer *);
+struct wq_queue *wq_consumer_queue(const struct wq_consumer *);
 int	 wq_claim(struct wq_consumer *, struct wq_msg **);
 int	 wq_peek(struct wq_consumer *, struct wq_msg **);
 
@@ -136,6 +137,9 @@ int	 wq_msg_ack(struct wq_msg *);
 int	 wq_msg_release(struct wq_msg *, uint32_t delay);
 int	 wq_msg_extend(struct wq_msg *, uint32_t secs);
 void	 wq_msg_free(struct wq_msg *);
+
+/* lib/json.c */
+char	*wq_msg_json(struct wq_msg *);
 
 /* lib/stat.c */
 int	 wq_queue_stat(struct wq_queue *, struct wq_stat *);

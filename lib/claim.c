@@ -44,6 +44,12 @@ wq_consumer_close(struct wq_consumer *c)
 	free(c);
 }
 
+struct wq_queue *
+wq_consumer_queue(const struct wq_consumer *c)
+{
+	return c->q;
+}
+
 void
 wq_consumer_invalidate(struct wq_consumer *c)
 {

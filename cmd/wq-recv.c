@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wq-recv — claim messages.  Pop (print, then ack once the write
+ * succeeded), lease (-L: print with the receipt, leave leased) or exec
+ * (-- COMMAND: run it once per message with the body on its standard
+ * input; exit 0 acks, anything else releases).  In exec mode the leases of
+ * running commands are extended as they run, so a long job is never handed
+ * out twice, and up to -j commands run at once.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "common.h"
+
+static const char usage[] =
+    "[-0flLhV] [-d dir] [-n count] [-w secs] [-v secs] [-j jobs] [--json]\n"
+    "       [--peek] [--retry-delay secs] queue [-- command [arg ...]]\n"
+    "  -d, --dir DIR           spool directory\n"
+    "  -n, --count N           up to N messages (default 1)\n"
+    "  -w, --wait SECS         wait up to SECS for a message\n"
+    "  -f, --follow            keep receiving forever\n"
+    "  -v, --visibility SECS   lease length for these claims\n"
+    "  -L, --lease             print receipts, leave messages leased\n"
+    "  -l, --lines             newline after each body\n"
+    "  -0, --null              NUL after each body\n"
+    "      --json              one JSON object per message and line\n"
+    "      --peek              show without claiming\n"
+    "  -j, --jobs N            with a command: run up to N at once\n"
+    "      --retry-delay SECS  with a command: delay before a retry\n"
+    "  -h, --help              this text\n"
+    "  -V, --version           the version";
+
+static const struct option longopts[] = {
+	WQX_COMMON_LONGOPTS,
+	{ "count",	required_argument,	NULL,	'n' },
+	{ "follow",	no_argument,		NULL,	'f' },
+	{ "jobs",	required_argument,	NULL,	'j' },
+	{ "json",	no_argument,		NULL,	OPT_JSON },
+	{ "lease",	no_argument,		NULL,	'L' },
+	{ "lines",	no_argument,		NULL,	'l' },
+	{ "null",	no_argument,		NULL,	'0' },
+	{ "peek",	no_argument,		NULL,	OPT_PEEK },
+	{ "retry-delay", required_argument,	NULL,	OPT_RETRY_DELAY },
+	{ "visibility",	required_argument,	NULL,	'v' },
+	{ "wait",	required_argument,	NULL,	'w' },
+	{ NULL,		0,			NULL,	0 }
+};
+
+struct opts {
+	uint32_t	 count, jobs, retry_delay, visibility, wait;
+	int		 follow, lease, json, peek, sep;
+	char		**command;
+};
+
+struct job {
+	pid_t		 pid;
+	struct wq_msg	*m;
+};
+
+static const char *qname;
+
+/* Write one message in the chosen form; 0 when all of it was written. */
+static int
+output(struct wq_msg *m, const struct opts *o)
+{
+	const void *body;
+	size_t len;
+	char *js;
+
+	if (o->json) {
+		if ((js = wq_msg_json(m)) == NULL)
+			return -1;
+		printf("%s\n", js);
+		free(js);
+	} else {
+		if (wq_msg_body(m, &body, &len) == -1)
+			return -1;
+		if (o->lease)
+			printf("%s\n", wq_msg_receipt(m));
+		fwrite(body, 1, len, stdout);
+		if (o->sep != -1)
+			putchar(o->sep);
+	}
+	return fflush(stdout) == EOF || ferror(stdout) ? -1 : 0;
+}
+
+/* Claim one message, waiting until `until` (ms) at most. */
+static struct wq_msg *
+next_message(struct wq_consumer *c, int64_t until, const sigset_t *mask)
+{
+	struct wq_msg *m;
+
+	for (;;) {
+		if (wq_claim(c, &m) == 0)
+			return m;
+		if (errno != ENOMSG)
+			wqx_die(errno, qname, "cannot claim message");
+		if (wq_now_ms() >= until)
+			return NULL;
+		if (wq_consumer_wait(c, until, mask) == -1)
+			wqx_die(errno, qname, "cannot wait for messages");
+	}
+}
+
+static int
+run_peek(struct wq_consumer *c, const struct opts *o)
+{
+	struct wq_msg *m;
+	uint32_t got = 0;
+
+	while (got < o->count) {
+		if (wq_peek(c, &m) == -1) {
+			if (errno == ENOMSG)
+				break;
+			wqx_die(errno, qname, "cannot read message");
+		}
+		if (output(m, o) == -1)
+			wqx_die(errno, qname, "cannot write message");
+		wq_msg_free(m);
+		got++;
+	}
+	return got > 0 ? 0 : EX_NEGATIVE;
+}
+
+/* Pop and lease modes. */
+static int
+run_print(struct wq_consumer *c, const struct opts *o, int64_t until)
+{
+	struct wq_msg *m;
+	uint32_t got = 0;
+	int saved;
+
+	while (o->follow || got < o->count) {
+		/* After the first message, take only what is there now. */
+		if ((m = next_message(c, got > 0 && !o->follow ? 0 : until,
+		    NULL)) == NULL)
+			break;
+		if (output(m, o) == -1) {
+			saved = errno;
+			(void)wq_msg_release(m, 0);
+			wqx_die(saved, qname, "cannot write message");
+		}
+		if (!o->lease && wq_msg_ack(m) == -1)
+			wqx_die(errno, qname, "cannot ack message %s",
+			    wq_msg_id(m));
+		wq_msg_free(m);
+		got++;
+	}
+	return got > 0 ? 0 : EX_NEGATIVE;
+}
+
+static void
+on_sigchld(int sig)
+{
+	(void)sig;
+}
+
+/* Is the command there to run?  Checked before any message is claimed. */
+static int
+command_exists(const char *cmd)
+{
+	char path[4096], *dirs, *dir, *save;
+	const char *env;
+	int found = 0;
+
+	if (strchr(cmd, '/') != NULL)
+		return access(cmd, X_OK) == 0;
+	if ((env = getenv("PATH")) == NULL || (dirs = strdup(env)) == NULL)
+		return 1;	/* let execvp decide */
+	for (dir = strtok_r(dirs, ":", &save); dir != NULL && !found;
+	    dir = strtok_r(NULL, ":", &save)) {
+		snprintf(path, sizeof(path), "%s/%s", *dir ? dir : ".", cmd);
+		found = access(path, X_OK) == 0;
+	}
+	free(dirs);
+	return found;
+}
+
+static void
+child(struct wq_msg *m, char **command)
+{
+	char count[16];
+	off_t off;
+	int fd;
+
+	fd = wq_msg_body_fd(m, &off);
+	if (lseek(fd, off, SEEK_SET) == -1 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1 ||
+	    dup2(fd, STDIN_FILENO) == -1)
+		_exit(127);
+	snprintf(count, sizeof(count), "%" PRIu32, wq_msg_receive_count(m));
+	if (setenv("WQ_QUEUE", qname, 1) == -1 ||
+	    setenv("WQ_ID", wq_msg_id(m), 1) == -1 ||
+	    setenv("WQ_RECEIPT", wq_msg_receipt(m), 1) == -1 ||
+	    setenv("WQ_RECEIVE_COUNT", count, 1) == -1)
+		_exit(127);
+	execvp(command[0], command);
+	fprintf(stderr, "%s: %s: cannot run %s: %s\n", getprogname(), qname,
+	    command[0], strerror(errno));
+	_exit(127);
+}
+
+static void
+spawn(struct job *j, struct wq_msg *m, char **command,
+    const sigset_t *origmask)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	if ((pid = fork()) == -1) {
+		(void)wq_msg_release(m, 0);
+		wqx_die(errno, qname, "cannot start %s", command[0]);
+	}
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, origmask, NULL);
+		signal(SIGCHLD, SIG_DFL);
+		child(m, command);
+	}
+	j->pid = pid;
+	j->m = m;
+}
+
+/* A command ended: ack on exit 0, otherwise release for a retry. */
+static void
+finish(struct job *j, int status, const struct opts *o)
+{
+	const char *what;
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		if (wq_msg_ack(j->m) == -1)
+			wqx_warn(errno, qname, "message %s done but not acked",
+			    wq_msg_id(j->m));
+	} else {
+		what = WIFSIGNALED(status) ? "was killed" : "failed";
+		if (wq_msg_release(j->m, o->retry_delay) == -1)
+			wqx_warn(errno, qname, "message %s: command %s; "
+			    "cannot release", wq_msg_id(j->m), what);
+		else
+			wqx_warn(0, qname, "message %s: command %s (status "
+			    "%d); released", wq_msg_id(j->m), what,
+			    WIFEXITED(status) ? WEXITSTATUS(status) :
+			    128 + WTERMSIG(status));
+	}
+	wq_msg_free(j->m);
+	j->pid = 0;
+	j->m = NULL;
+}
+
+static uint32_t
+reap(struct job *jobs, const struct opts *o)
+{
+	uint32_t i, running = 0;
+	int status;
+
+	for (i = 0; i < o->jobs; i++) {
+		if (jobs[i].pid == 0)
+			continue;
+		if (waitpid(jobs[i].pid, &status, WNOHANG) == jobs[i].pid)
+			finish(&jobs[i], status, o);
+		else
+			running++;
+	}
+	return running;
+}
+
+/*
+ * Extend leases that have less than half their length left; return when
+ * the next one will need it.
+ */
+static int64_t
+extend_leases(struct job *jobs, const struct opts *o, uint32_t vis)
+{
+	int64_t now = wq_now_ms(), half = (int64_t)vis * 500, next = INT64_MAX;
+	int64_t due;
+	uint32_t i;
+
+	for (i = 0; i < o->jobs; i++) {
+		if (jobs[i].pid == 0)
+			continue;
+		due = wq_msg_deadline_ms(jobs[i].m) - half;
+		if (due <= now) {
+			if (wq_msg_extend(jobs[i].m, vis) == -1)
+				wqx_warn(errno, qname, "message %s: cannot "
+				    "extend lease", wq_msg_id(jobs[i].m));
+			due = wq_msg_deadline_ms(jobs[i].m) - half;
+		}
+		if (due < next)
+			next = due;
+	}
+	return next;
+}
+
+static void
+sleep_until(int64_t until, const sigset_t *mask)
+{
+	struct timespec ts;
+	int64_t ms = until - wq_now_ms();
+
+	if (ms <= 0)
+		return;
+	if (ms > 3600 * 1000)
+		ms = 3600 * 1000;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	(void)ppoll(NULL, 0, &ts, mask);
+}
+
+static int
+run_exec(struct wq_consumer *c, const struct opts *o, int64_t until)
+{
+	struct job *jobs;
+	struct wq_msg *m;
+	sigset_t block, origmask;
+	uint32_t got = 0, running = 0, i, vis;
+	int64_t next_extend;
+
+	if (!command_exists(o->command[0]))
+		wqx_die(EINVAL, qname, "%s: command not found", o->command[0]);
+	if ((jobs = calloc(o->jobs, sizeof(*jobs))) == NULL)
+		wqx_die(errno, qname, "cannot start");
+	vis = o->visibility ? o->visibility :
+	    wq_queue_policy(wq_consumer_queue(c))->visibility;
+	signal(SIGCHLD, on_sigchld);
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &origmask);
+	for (;;) {
+		running = reap(jobs, o);
+		next_extend = extend_leases(jobs, o, vis);
+		if (!o->follow && running == 0 && got >= o->count)
+			break;
+		if (running < o->jobs && (o->follow || got < o->count)) {
+			if (wq_claim(c, &m) == 0) {
+				for (i = 0; jobs[i].pid != 0; i++)
+					;
+				spawn(&jobs[i], m, o->command, &origmask);
+				got++;
+				continue;
+			}
+			if (errno != ENOMSG)
+				wqx_die(errno, qname, "cannot claim message");
+			/* Nothing ready: done, unless still willing to wait. */
+			if (running == 0 && !o->follow &&
+			    (got > 0 || wq_now_ms() >= until))
+				break;
+			if (wq_consumer_wait(c, got > 0 && !o->follow ?
+			    next_extend : (until < next_extend ? until :
+			    next_extend), &origmask) == -1)
+				wqx_die(errno, qname, "cannot wait");
+		} else
+			sleep_until(next_extend, &origmask);
+	}
+	free(jobs);
+	return got > 0 ? 0 : EX_NEGATIVE;
+}
+
+static void
+parse_options(int argc, char *argv[], struct opts *o)
+{
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+0d:fhj:lLn:v:Vw:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case '0':
+			o->sep = '\0';
+			break;
+		case 'f':
+			o->follow = 1;
+			break;
+		case 'j':
+			o->jobs = wqx_seconds("jobs", optarg, 1, 1024);
+			break;
+		case 'l':
+			o->sep = '\n';
+			break;
+		case 'L':
+			o->lease = 1;
+			break;
+		case 'n':
+			o->count = wqx_seconds("count", optarg, 1, UINT32_MAX);
+			break;
+		case 'v':
+			o->visibility = wqx_seconds("visibility", optarg, 1,
+			    12 * 3600);
+			break;
+		case 'w':
+			o->wait = wqx_seconds("wait", optarg, 0, 24 * 3600);
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case OPT_PEEK:
+			o->peek = 1;
+			break;
+		case OPT_RETRY_DELAY:
+			o->retry_delay = wqx_seconds("retry delay", optarg, 0,
+			    12 * 3600);
+			break;
+		default:
+			wqx_common_option(ch, usage);
+		}
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o = { .count = 1, .jobs = 1, .sep = -1 };
+	struct wq_spool *s;
+	struct wq_queue *q;
+	struct wq_consumer *c;
+	int64_t until;
+	int status;
+
+	parse_options(argc, argv, &o);
+	argc -= optind;
+	argv += optind;
+	if (argc == 0 || (argc > 1 && strcmp(argv[1], "--") != 0) ||
+	    (argc == 2))
+		wqx_usage_exit(usage, EX_USAGE);
+	qname = argv[0];
+	o.command = argc > 2 ? argv + 2 : NULL;
+	if (o.command != NULL && (o.lease || o.peek || o.json || o.sep != -1))
+		wqx_die(EINVAL, qname, "a command does not mix with -L, -l, "
+		    "-0, --json or --peek");
+	if (o.command == NULL && (o.jobs != 1 || o.retry_delay != 0))
+		wqx_die(EINVAL, qname, "-j and --retry-delay go with a "
+		    "command");
+	if (o.peek && (o.lease || o.follow))
+		wqx_die(EINVAL, qname, "--peek does not mix with -L or -f");
+	wqx_sandbox(o.command ? "stdio rpath wpath cpath proc exec" :
+	    "stdio rpath wpath cpath");
+	s = wqx_spool(0);
+	q = wqx_queue(s, qname);
+	(void)wq_queue_sweep(q);
+	if ((c = wq_consumer_open(q, o.visibility)) == NULL)
+		wqx_die(errno, qname, "cannot receive");
+	until = o.follow ? INT64_MAX : wq_now_ms() + (int64_t)o.wait * 1000;
+	if (o.peek)
+		status = run_peek(c, &o);
+	else if (o.command != NULL)
+		status = run_exec(c, &o, until);
+	else
+		status = run_print(c, &o, until);
+	wq_consumer_close(c);
+	wq_queue_close(q);
+	wq_spool_close(s);
+	return status;
+}
