@@ -66,6 +66,16 @@ build/libwq.pc: lib/libwq.pc.in VERSION
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    lib/libwq.pc.in > $@
 
+# A short tour on the default spool ($WQ_DIR, else ~/.local/share/wq).
+demo: all
+	@set -e; PATH="$(CURDIR)/build:$$PATH"; \
+	echo '$$ wq-create -p demo'; wq-create -p demo; \
+	echo '$$ wq-send demo "hello" "from" "wq"'; wq-send demo hello from wq; \
+	echo '$$ wq-stat demo'; wq-stat demo; \
+	echo "$$ wq-recv -n 3 demo -- sh -c 'echo \"handled \$$WQ_ID: \$$(cat)\"'"; \
+	wq-recv -n 3 demo -- sh -c 'echo "handled $$WQ_ID: $$(cat)"'; \
+	echo '$$ wq-stat demo'; wq-stat demo
+
 check: all $(UNIT_BINS) lint
 	prove -v $(UNIT_BINS) 2>&1 | tail -n 40
 	PATH="$(CURDIR)/build:$$PATH" bats --print-output-on-failure tests/
@@ -104,4 +114,4 @@ install: all
 clean:
 	rm -rf build lib/*.o cmd/*.o
 
-.PHONY: all check lint install clean
+.PHONY: all check demo lint install clean
