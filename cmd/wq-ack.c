@@ -73,7 +73,7 @@ apply(struct wq_queue *q, const char *qname, const char *receipt,
     enum action act, uint32_t secs)
 {
 	char next[WQ_RECEIPT_MAX];
-	int rc;
+	int rc = -1;
 
 	switch (act) {
 	case ACK:
