@@ -155,7 +155,8 @@ wq_list_dir(int dirfd, char ***namesp, size_t *countp)
 	if (errno != 0)
 		goto fail;
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
 	*namesp = names;
 	*countp = n;
 	return 0;
