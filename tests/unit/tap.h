@@ -143,11 +143,23 @@ tap_is_str(const char *got, const char *want, const char *file, int line,
 	return 0;
 }
 
+/* errno right after expr of is_err() was evaluated. */
+static int	tap_errno;
+
+static inline long long
+tap_errsave(long long rc)
+{
+	tap_errno = errno;
+	return rc;
+}
+
 /* rc must be -1 with errno want. */
 static inline int
-tap_is_err(long long rc, int err, int want, const char *file, int line,
+tap_is_err(long long rc, int want, const char *file, int line,
     const char *desc)
 {
+	int err = tap_errno;
+
 	if (tap_result(rc == -1 && err == want, file, line, desc))
 		return 1;
 	printf("#          got: %lld, errno %d (%s)\n"
@@ -163,12 +175,9 @@ tap_is_err(long long rc, int err, int want, const char *file, int line,
 	    (desc))
 #define is_str(got, want, desc) \
 	tap_is_str((got), (want), __FILE__, __LINE__, (desc))
-#define is_err(expr, want, desc) do {					\
-	long long tap_rc_ = (long long)(expr);				\
-	int tap_errno_ = errno;						\
-	tap_is_err(tap_rc_, tap_errno_, (want), __FILE__, __LINE__,	\
-	    (desc));							\
-} while (0)
+#define is_err(expr, want, desc) \
+	tap_is_err(tap_errsave((long long)(expr)), (want), __FILE__, \
+	    __LINE__, (desc))
 
 /* Give up on the current case (or the whole program outside a case). */
 #define bail(...) do {							\
@@ -315,7 +324,8 @@ t_path(char buf[4096], const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(rel, sizeof(rel), fmt, ap);
 	va_end(ap);
-	snprintf(buf, 4096, "%s/%s", tap_dir, rel);
+	if (snprintf(buf, 4096, "%s/%s", tap_dir, rel) >= 4096)
+		bail("path too long: %s/%s", tap_dir, rel);
 	return buf;
 }
 
