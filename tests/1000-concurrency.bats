@@ -79,6 +79,13 @@ stop_consumers() {
 	done
 }
 
+# assert_nothing_quarantined: corrupt/ is absent or empty.  Every message
+# here is well formed, so one moved to corrupt/ is a lost message.
+assert_nothing_quarantined() {
+	[ "$(nfiles "$(qdir q)/corrupt")" -eq 0 ] ||
+		fail "$(nfiles "$(qdir q)/corrupt") well-formed messages quarantined in corrupt/ (lost), e.g. $(ls "$(qdir q)/corrupt" | head -n 1)"
+}
+
 # assert_spool_empty: no message file anywhere, nothing quarantined.
 assert_spool_empty() {
 	local d
@@ -109,6 +116,7 @@ assert_spool_empty() {
 		# Every consumer took part (the race is real).
 		[ -s "$D/recv.$c" ] || echo "# consumer $c got no message" >&3
 	done
+	assert_nothing_quarantined
 	expected "$n" >"$D/want"
 	jq -r '[.id, .body] | @tsv' "$D"/recv.[0-9] | LC_ALL=C sort >"$D/got"
 	# Same lines: every id exactly once (no id twice, none missing), each
@@ -146,6 +154,7 @@ assert_spool_empty() {
 	for ((c = 1; c <= 4; c++)); do
 		[ ! -s "$D/exec.$c.err" ] || fail "consumer $c: $(cat "$D/exec.$c.err")"
 	done
+	assert_nothing_quarantined
 	expected "$n" >"$D/want"
 	find "$D/x" -type f -print0 |
 		xargs -0 awk 'FNR == 1 {
