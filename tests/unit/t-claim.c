@@ -645,6 +645,49 @@ test_bad_header(void)
 	wq_spool_close(s);
 }
 
+/* Leave 0xff bytes in the stack below the caller, as deep calls may. */
+static __attribute__((noinline)) void
+dirty_stack(void)
+{
+	volatile unsigned char junk[32768];
+	size_t i;
+
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = 0xff;
+}
+
+/*
+ * wq_msg_parse_header compares its local "v" with INT64_MAX on every
+ * header line, also on lines that are not "sent" (such as "id", which
+ * comes first) where v was never assigned: with stack garbage there a
+ * valid message is taken for corrupt and quarantined.
+ */
+static void
+test_valid_after_dirty_stack(void)
+{
+	struct wq_spool *s = t_spool();
+	struct wq_queue *q = t_queue(s, "q", NULL, 0);
+	char ids[3][WQ_ID_MAX];
+	struct wq_consumer *c;
+	struct wq_msg *m;
+	size_t i, got = 0;
+
+	send_n(q, 3, ids);
+	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
+	for (i = 0; i < 3; i++) {
+		dirty_stack();
+		if (wq_claim(c, &m) == 0) {
+			got++;
+			wq_msg_free(m);
+		}
+	}
+	is_int(got, 3, "all three valid messages claimed");
+	is_int(t_count("q/corrupt"), 0, "none quarantined");
+	wq_consumer_close(c);
+	wq_queue_close(q);
+	wq_spool_close(s);
+}
+
 static void
 test_foreign(void)
 {
@@ -718,7 +761,7 @@ test_sweep(void)
 int
 main(void)
 {
-	plan(16);
+	plan(17);
 	TEST(test_order, "claim order is send order");
 	TEST(test_empty, "claim on an empty queue: ENOMSG");
 	TEST(test_claim_lease, "claim renames into cur/ with count 1");
@@ -735,6 +778,9 @@ main(void)
 	TEST(test_stat, "wq_queue_stat in each state");
 	TEST(test_corrupt, "size mismatch: quarantined and skipped");
 	TEST(test_bad_header, "no header: quarantined and skipped");
+	TEST_TODO(test_valid_after_dirty_stack,
+	    "valid messages are not quarantined, whatever is on the stack",
+	    "wq_msg_parse_header reads uninitialised v (bug)");
 	TEST(test_foreign, "foreign names are ignored and left alone");
 	TEST(test_sweep, "wq_queue_sweep removes stale tmp/ files");
 	return done();

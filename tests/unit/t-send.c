@@ -384,10 +384,49 @@ test_parse_header(void)
 		    &size, &hdrlen), EBADMSG, bad[i]);
 }
 
+static __attribute__((noinline)) void
+dirty_stack(void)
+{
+	volatile unsigned char junk[16384];
+	size_t i;
+
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = 0xff;
+}
+
+static __attribute__((noinline)) int
+parse_good(void)
+{
+	static const char h[] = "wq 1\nid X\nsent 1\nsize 1\n\nx";
+	int64_t sent;
+	uint64_t size;
+	size_t hdrlen;
+
+	return wq_msg_parse_header(h, sizeof(h) - 1, &sent, &size, &hdrlen);
+}
+
+/*
+ * On every line that is not "sent" (the "id" line comes first), the
+ * parser still tests its local v > INT64_MAX although v was never set:
+ * with 0xff bytes left on the stack a valid header is refused.
+ */
+static void
+test_parse_header_stack(void)
+{
+	int i, bad = 0;
+
+	for (i = 0; i < 10; i++) {
+		dirty_stack();
+		if (parse_good() == -1)
+			bad++;
+	}
+	is_int(bad, 0, "a valid header parses whatever is on the stack");
+}
+
 int
 main(void)
 {
-	plan(8);
+	plan(9);
 	TEST(test_send_one, "wq_send: the file in new/");
 	TEST(test_sync_modes, "send under each sync mode");
 	TEST(test_group, "wq_sender: a group, one commit");
@@ -396,5 +435,8 @@ main(void)
 	TEST(test_group_limit, "the 1001st add without a commit: ENOBUFS");
 	TEST(test_close_uncommitted, "wq_sender_close without a commit");
 	TEST(test_parse_header, "wq_msg_parse_header");
+	TEST_TODO(test_parse_header_stack,
+	    "wq_msg_parse_header does not depend on stack garbage",
+	    "uninitialised v compared on non-sent lines (bug)");
 	return done();
 }
