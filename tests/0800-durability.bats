@@ -111,14 +111,14 @@ re_escape() {
 
 @test "--sync always, a long -l stream commits in groups of at most 1000" {
 	wq-create q
-	seq 1 2500 >"$IN"
+	seq 1 1100 >"$IN"
 	traced -l q <"$IN"
-	assert_equal "$(wc -l <"$OUT")" 2500
+	assert_equal "$(wc -l <"$OUT")" 1100
 	local n
 	n=$(count "fsync\\([0-9]+<[^>]*/q/new>\\)")
-	((n >= 3)) || fail "$n directory syncs for 2500 messages"
-	((n < 2500)) || fail "one directory sync per message"
-	assert_equal "$(count "(fdatasync|fsync)\\([0-9]+<[^>]*/q/tmp/")" 2500
+	((n >= 2)) || fail "$n directory syncs for 1100 messages"
+	((n < 100)) || fail "$n directory syncs for 1100 messages"
+	assert_equal "$(count "(fdatasync|fsync)\\([0-9]+<[^>]*/q/tmp/")" 1100
 	# Every id is printed after the directory sync that covers it.
 	before "$(first "fsync\\([0-9]+<[^>]*/q/new>\\)")" "$(first 'write\(1<')"
 }

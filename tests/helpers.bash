@@ -190,11 +190,11 @@ sane_host() {
 
 # allbytes: every byte 0..255 once.
 allbytes() {
-	local i
-	for i in $(seq 0 255); do
-		# shellcheck disable=SC2059
-		printf "\\$(printf %03o "$i")"
-	done
+	local fmt
+	# shellcheck disable=SC2046
+	fmt=$(printf '\\%03o' $(seq 0 255))
+	# shellcheck disable=SC2059
+	printf "$fmt"
 }
 
 # mkfile_size FILE N: a file of N bytes.
