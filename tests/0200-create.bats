@@ -106,6 +106,17 @@ policy_value() {
 	assert_equal "$(nfiles "$WQ_DIR/q/tmp")" 0
 }
 
+@test "-u replaces the policy file atomically, by rename" {
+	run -0 wq-create q
+	run -0 strace -f -qq -o "$BATS_TEST_TMPDIR/trace" \
+		-e trace=rename,renameat,renameat2,open,openat,truncate,ftruncate \
+		wq-create -u --visibility 7 q
+	run -0 grep -E 'rename.*policy"' "$BATS_TEST_TMPDIR/trace"
+	# The policy file itself is never opened for writing in place.
+	run -1 grep -E 'open.*/q/policy".*(O_WRONLY|O_RDWR)|truncate' "$BATS_TEST_TMPDIR/trace"
+	assert_equal "$(policy_value q visibility)" 7
+}
+
 @test "--visibility sets the default lease" {
 	run -0 wq-create --visibility 120 q
 	assert_equal "$(policy_value q visibility)" 120

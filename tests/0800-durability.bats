@@ -247,3 +247,19 @@ re_escape() {
 	assert_equal "${#lines[@]}" "$n"
 	refute_line half
 }
+
+@test "a full disk is 74 and leaves nothing behind" {
+	unshare -m true 2>/dev/null || skip "no mount namespaces"
+	local mnt="$BATS_TEST_TMPDIR/mnt"
+	mkdir "$mnt"
+	head -c 300000 /dev/zero >"$IN"
+	run -74 --separate-stderr unshare -m sh -c '
+		mount -t tmpfs -o size=256k tmpfs "$1" || exit 99
+		wq-create -d "$1/s" q || exit 98
+		wq-send -d "$1/s" -f "$2" q
+		st=$?
+		ls -A "$1/s/q/new" "$1/s/q/tmp" "$1/s/q/cur" | grep -v -e "^/" -e "^$" >&2
+		exit $st' sh "$mnt" "$IN"
+	assert_err send q
+	assert_output ""
+}
