@@ -63,11 +63,13 @@ wq_msg_parse_header(const char *buf, size_t len, int64_t *sent,
 		if ((r = header_number(line, "size", size)) == -1)
 			goto bad;
 		have_size |= r;
-		if ((r = header_number(line, "sent", &v)) == -1 ||
-		    v > INT64_MAX)
+		if ((r = header_number(line, "sent", &v)) == -1)
 			goto bad;
-		if (r)
+		if (r == 1) {
+			if (v > INT64_MAX)
+				goto bad;
 			*sent = (int64_t)v;
+		}
 	}
 bad:
 	errno = EBADMSG;
