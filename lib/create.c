@@ -97,6 +97,18 @@ open_parent(struct wq_spool *s, const char *queue, char *base, size_t len)
 	return fd;
 }
 
+/* A directory with a policy file, as wq_queue_open wants it. */
+static int
+is_queue(int parent, const char *name)
+{
+	char path[300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/policy", name);
+	return fstatat(parent, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode);
+}
+
 static int
 update_policy(int parent, const char *name, const struct wq_policy *p,
     unsigned setmask)
@@ -163,8 +175,11 @@ wq_queue_create(struct wq_spool *s, const char *queue,
 	errno = saved;
 	if (errno == ENOTEMPTY || errno == EEXIST || errno == ENOTDIR ||
 	    errno == EISDIR) {
-		if (flags & WQ_CREATE_UPDATE)
-			rc = update_policy(parent, base, given, setmask);
+		/* Something is there: a queue, or something else. */
+		if (!is_queue(parent, base))
+			errno = EEXIST;
+		else if (flags & WQ_CREATE_UPDATE)
+			rc = update_policy(parent, base, &p, setmask);
 		else if (flags & WQ_CREATE_EXIST_OK)
 			rc = 0;
 		else

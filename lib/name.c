@@ -86,8 +86,11 @@ wq_id_new(char id[WQ_ID_MAX])
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-	n = snprintf(id, WQ_ID_MAX, "%016" PRIx64 ".%lx.%lx.%08" PRIx32 ".%s",
-	    us, (unsigned long)getpid(), seq++, arc4random(), host_part());
+	/* SEQ is fixed-width so that one process's ids sort in send order
+	 * even within one microsecond. */
+	n = snprintf(id, WQ_ID_MAX, "%016" PRIx64 ".%lx.%08lx.%08" PRIx32
+	    ".%s", us, (unsigned long)getpid(), seq++ & 0xffffffffUL,
+	    arc4random(), host_part());
 	if (n < 0 || n >= WQ_ID_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -220,6 +223,8 @@ static const char *const sync_names[] = { "always", "batch", "none" };
 const char *
 wq_sync_name(enum wq_sync s)
 {
+	if ((size_t)s >= sizeof(sync_names) / sizeof(sync_names[0]))
+		return "unknown";
 	return sync_names[s];
 }
 

@@ -73,7 +73,8 @@ policy_line(struct wq_policy *p, char *line)
 int
 wq_policy_read(int dirfd, struct wq_policy *p)
 {
-	char buf[POLICY_MAX + 1], *line, *next;
+	char buf[POLICY_MAX + 1], *line, *next, *end;
+	long version;
 	ssize_t n;
 	int fd;
 
@@ -86,9 +87,10 @@ wq_policy_read(int dirfd, struct wq_policy *p)
 		return -1;
 	buf[n] = '\0';
 	wq_policy_default(p);
-	if (strncmp(buf, "wq-format ", 10) != 0)
+	if (strncmp(buf, "wq-format ", 10) != 0 ||
+	    (version = strtol(buf + 10, &end, 10)) <= 0 || *end != '\n')
 		goto bad;
-	if (strtol(buf + 10, NULL, 10) != WQ_FORMAT) {
+	if (version != WQ_FORMAT) {
 		errno = EPROTO;
 		return -1;
 	}
