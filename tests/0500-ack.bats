@@ -242,6 +242,8 @@ take() {
 		"$(tr , . <<<"$RECEIPT")"; do
 		run -64 --separate-stderr wq-ack q "$g"
 		assert_err_prefix ack
+	done
+	for g in garbage "${RECEIPT%,*}" "../cur/$RECEIPT"; do
 		run -64 --separate-stderr wq-ack --release q "$g"
 		run -64 --separate-stderr wq-ack --extend 10 q "$g"
 	done
