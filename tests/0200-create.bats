@@ -210,3 +210,15 @@ policy_value() {
 	assert_line --regexp '^a[[:space:]]'
 	assert_line --regexp '^b[[:space:]]'
 }
+
+@test "a queue of an unknown format version is refused, nothing written" {
+	run -0 wq-create q
+	sed -i '1s/.*/wq-format 2/' "$WQ_DIR/q/policy"
+	run --separate-stderr wq-send q body
+	[[ $status == 65 || $status == 74 ]] || fail "wq-send exit $status"
+	assert_err send q
+	assert_equal "$(tree q)" ""
+	run --separate-stderr wq-stat q
+	[[ $status == 65 || $status == 74 ]] || fail "wq-stat exit $status"
+	assert_err stat q
+}

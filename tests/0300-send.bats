@@ -255,3 +255,34 @@ setup() {
 	assert_err send q
 	assert_equal "$(tree q)" ""
 }
+
+@test "-l commits what is ready without waiting for the end of input" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	wq-send -l q <"$BATS_TEST_TMPDIR/fifo" >"$BATS_TEST_TMPDIR/ids" 3>&- &
+	local pid=$!
+	BG_PIDS+=("$pid")
+	exec 5>"$BATS_TEST_TMPDIR/fifo"
+	printf 'first\n' >&5
+	# The id is printed, and the message is visible, while input is open.
+	wait_for 5 grep -q . "$BATS_TEST_TMPDIR/ids"
+	assert_equal "$(nfiles "$WQ_DIR/q/new")" 1
+	printf 'second\n' >&5
+	exec 5>&-
+	wait "$pid"
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/ids")" 2
+	run -0 wq-recv -n 2 -l q
+	assert_output $'first\nsecond'
+}
+
+@test "-0 commits what is ready without waiting for the end of input" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	wq-send -0 q <"$BATS_TEST_TMPDIR/fifo" >"$BATS_TEST_TMPDIR/ids" 3>&- &
+	local pid=$!
+	BG_PIDS+=("$pid")
+	exec 5>"$BATS_TEST_TMPDIR/fifo"
+	printf 'first\0' >&5
+	wait_for 5 grep -q . "$BATS_TEST_TMPDIR/ids"
+	exec 5>&-
+	wait "$pid"
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/ids")" 1
+}
