@@ -77,7 +77,7 @@ demo: all
 	echo '$$ wq-stat demo'; wq-stat demo
 
 check: all $(UNIT_BINS) lint
-	prove -v $(UNIT_BINS) 2>&1 | tail -n 40
+	prove $(UNIT_BINS)
 	PATH="$(CURDIR)/build:$$PATH" bats --print-output-on-failure tests/
 
 lint:

@@ -88,7 +88,7 @@ wq_policy_read(int dirfd, struct wq_policy *p)
 	buf[n] = '\0';
 	wq_policy_default(p);
 	if (strncmp(buf, "wq-format ", 10) != 0 ||
-	    (version = strtol(buf + 10, &end, 10)) <= 0 || *end != '\n')
+	    (version = strtol(buf + 10, &end, 10)) < 0 || *end != '\n')
 		goto bad;
 	if (version != WQ_FORMAT) {
 		errno = EPROTO;

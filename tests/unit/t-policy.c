@@ -427,8 +427,7 @@ main(void)
 	TEST(test_invalid_names, "open and create: invalid names are EINVAL");
 	TEST(test_path_queue, "queues named by a path");
 	TEST(test_spool_list, "wq_spool_list");
-	TEST_TODO(test_exist_ok_not_queue,
-	    "create EXIST_OK on a name that is not a queue",
-	    "EXIST_OK reports success for any existing name (bug)");
+	TEST(test_exist_ok_not_queue,
+	    "create EXIST_OK on a name that is not a queue");
 	return done();
 }
