@@ -36,7 +36,7 @@ UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
 UNIT_BINS = $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))
 MANS = $(sort $(wildcard man/*.[157]))
 
-all: build/libwq.a build/libwq.so $(BINS) build/libwq.pc
+all: build/libwq.a build/libwq.so $(BINS)
 
 lib/%.o: lib/%.c include/wq.h $(wildcard lib/*.h)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -59,12 +59,6 @@ build/wq-%: cmd/wq-%.o $(CMD_COMMON) build/libwq.a
 build/unit/%: tests/unit/%.c tests/unit/tap.h build/libwq.a
 	@mkdir -p build/unit
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libwq.a $(LIBS)
-
-build/libwq.pc: lib/libwq.pc.in VERSION
-	@mkdir -p build
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-	    lib/libwq.pc.in > $@
 
 # A short tour on the default spool ($WQ_DIR, else ~/.local/share/wq).
 demo: all
@@ -99,7 +93,9 @@ install: all
 	install -m 755 build/libwq.so $(DESTDIR)$(LIBDIR)/libwq.so.$(VERSION)
 	ln -sf libwq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libwq.so.$(SONAME_MAJOR)
 	ln -sf libwq.so.$(SONAME_MAJOR) $(DESTDIR)$(LIBDIR)/libwq.so
-	install -m 644 build/libwq.pc $(DESTDIR)$(LIBDIR)/pkgconfig
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    lib/libwq.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libwq.pc
 	install -m 644 include/wq.h $(DESTDIR)$(INCLUDEDIR)
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5

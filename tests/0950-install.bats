@@ -1,0 +1,66 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# make install with PREFIX and DESTDIR, and a program built against the
+# installed libwq through pkg-config.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+
+@test "make install puts everything under DESTDIR/PREFIX" {
+	dest="$BATS_TEST_TMPDIR/dest"
+	run -0 make -s -C "$ROOT" install DESTDIR="$dest" PREFIX=/opt/wq
+	for f in bin/wq-create bin/wq-send bin/wq-recv bin/wq-ack bin/wq-stat \
+		include/wq.h lib/libwq.a lib/libwq.so lib/libwq.so.0 \
+		lib/pkgconfig/libwq.pc share/man/man1/wq-recv.1 \
+		share/man/man5/wq.5 share/man/man7/wq.7 \
+		share/bash-completion/completions/wq-send \
+		share/zsh/site-functions/_wq \
+		share/fish/vendor_completions.d/wq.fish; do
+		assert_exists "$dest/opt/wq/$f"
+	done
+	run -0 grep -x 'libdir=/opt/wq/lib' "$dest/opt/wq/lib/pkgconfig/libwq.pc"
+	run -0 "$dest/opt/wq/bin/wq-send" --version
+}
+
+@test "a C program builds against the installed libwq with pkg-config" {
+	dest="$BATS_TEST_TMPDIR/dest"
+	make -s -C "$ROOT" install DESTDIR="$dest" PREFIX=/usr
+	cat >"$BATS_TEST_TMPDIR/prog.c" <<'C'
+#include <stdio.h>
+#include <wq.h>
+
+int
+main(void)
+{
+	struct wq_spool *s = wq_spool_open(NULL, 1);
+	struct wq_queue *q;
+	char id[WQ_ID_MAX];
+
+	if (s == NULL || wq_queue_create(s, "lib", NULL, 0, 0) == -1 ||
+	    (q = wq_queue_open(s, "lib")) == NULL ||
+	    wq_send(q, "from C", 6, id) == -1)
+		return 1;
+	puts(id);
+	wq_queue_close(q);
+	wq_spool_close(s);
+	return 0;
+}
+C
+	san=""
+	if nm "$dest/usr/lib/libwq.a" 2>/dev/null | grep -q __asan_; then
+		san="-fsanitize=address,undefined"
+	fi
+	export PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig"
+	export PKG_CONFIG_SYSROOT_DIR="$dest"
+	# shellcheck disable=SC2046,SC2086
+	run -0 cc $san -o "$BATS_TEST_TMPDIR/prog" "$BATS_TEST_TMPDIR/prog.c" \
+		$(pkg-config --cflags --libs --static libwq) \
+		-Wl,-rpath,"$dest/usr/lib"
+	run -0 "$BATS_TEST_TMPDIR/prog"
+	id=$output
+	run -0 wq-recv -L --json lib
+	assert_equal "$(jq -r .id <<<"$output")" "$id"
+	assert_equal "$(jq -r .body <<<"$output")" "from C"
+}
