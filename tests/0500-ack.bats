@@ -164,8 +164,9 @@ take() {
 	run -0 wq-send q x y
 	take q
 	run -0 wq-ack q "$RECEIPT"
-	local before
+	local before counts
 	before=$(tree q)
+	counts=$(stat_counts q)
 	run -1 --separate-stderr wq-ack q "$RECEIPT"
 	assert_err ack q
 	run -1 --separate-stderr wq-ack --release q "$RECEIPT"
@@ -173,6 +174,7 @@ take() {
 	run -1 --separate-stderr wq-ack --extend 60 q "$RECEIPT"
 	assert_err ack q
 	assert_equal "$(tree q)" "$before"
+	assert_equal "$(stat_counts q)" "$counts"
 }
 
 @test "a receipt with another nonce is refused: exit 1, nothing changed" {
@@ -182,11 +184,15 @@ take() {
 	forged="${RECEIPT%,*},0123456789abcdef"
 	[ "$forged" != "$RECEIPT" ] || forged="${RECEIPT%,*},fedcba9876543210"
 	before=$(tree q)
+	local counts
+	counts=$(stat_counts q)
+	assert_equal "$counts" "0 0 1 1 $(stat_get q bytes)"
 	run -1 --separate-stderr wq-ack q "$forged"
 	assert_err ack q
 	run -1 --separate-stderr wq-ack --release q "$forged"
 	run -1 --separate-stderr wq-ack --extend 60 q "$forged"
 	assert_equal "$(tree q)" "$before"
+	assert_equal "$(stat_counts q)" "$counts"
 	run -0 wq-ack q "$RECEIPT"
 }
 
@@ -235,8 +241,9 @@ take() {
 @test "garbage receipts are usage errors (64), nothing changed" {
 	run -0 wq-send q x
 	take q
-	local before g
+	local before g counts
 	before=$(tree q)
+	counts=$(stat_counts q)
 	for g in garbage '' "../../policy" "$RECEIPT/x" "${RECEIPT},extra" \
 		"${RECEIPT%,*}" 'a b' "../cur/$RECEIPT" \
 		"$(tr , . <<<"$RECEIPT")"; do
@@ -248,6 +255,7 @@ take() {
 		run -64 --separate-stderr wq-ack --extend 10 q "$g"
 	done
 	assert_equal "$(tree q)" "$before"
+	assert_equal "$(stat_counts q)" "$counts"
 	assert_file_exists "$WQ_DIR/q/policy"
 }
 

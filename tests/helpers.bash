@@ -134,6 +134,14 @@ stat_get() {
 			'[.[] | .. | objects | select(has("ready"))][0] | .[$f]'
 }
 
+# stat_counts QUEUE: "ready delayed inflight total bytes", to compare a
+# queue's state before and after a command.
+stat_counts() {
+	wq-stat --json "$1" </dev/null |
+		jq -rs '[.[] | .. | objects | select(has("ready"))][0]
+			| "\(.ready) \(.delayed) \(.inflight) \(.total) \(.bytes)"'
+}
+
 # stat_is QUEUE FIELD VALUE
 stat_is() {
 	[ "$(stat_get "$1" "$2")" = "$3" ]
