@@ -166,3 +166,16 @@ load helpers
 	run -66 --separate-stderr wq-recv notaqueue
 	assert_err recv notaqueue
 }
+
+@test "only wq-create creates the spool root" {
+	run -66 --separate-stderr wq-send q x
+	assert_err send q 'wq-create'
+	run -66 --separate-stderr wq-recv q
+	assert_err recv q
+	run -66 --separate-stderr wq-stat q
+	assert_err stat q
+	run -66 --separate-stderr wq-ack q \
+		"80.0000000000000001.1.1.00000000.h,1,1,0123456789abcdef"
+	assert_err ack q
+	assert_file_not_exists "$WQ_DIR"
+}
