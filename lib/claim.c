@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * claim.c — taking messages.  A claim is one rename of new/PP.ID,COUNT to
- * cur/PP.ID,COUNT+1,DEADLINE,NONCE; of consumers racing for one entry,
- * exactly one rename succeeds and the others see ENOENT and try the next.
+ * claim.c — taking messages.  A claim is one rename of
+ * new/BUCKET/PP.ID,COUNT to cur/PP.ID,COUNT+1,DEADLINE,NONCE; of
+ * consumers racing for one entry, exactly one rename succeeds and the
+ * others see ENOENT and try the next.
  *
- * A consumer keeps the sorted listing of new/ it read last and works
- * through it, so a stream of claims reads the directory once per batch
- * rather than once per message.  It reads new/ again when the batch runs
- * out or when it learns (inotify, a promotion) that something arrived.
- * Expired leases are returned to new/ by the next consumer to look at cur/;
- * cur/ is looked at when its earliest deadline may have passed.
+ * A consumer works through one leaf of new/ (see bucket.c) at a time: it
+ * lists the leaf once, claims in name order, and when the listing is used
+ * up walks down from the top again, removing the empty directories it
+ * meets.  Before each claim it looks at the ranks in new/, so a message of
+ * a more urgent rank is served before the rest of a leaf.  A consumer's
+ * first leaf comes from the head hint when the hint still has messages of
+ * the most urgent rank: one-shot consumers skip the walk down.
+ * Expired leases are returned to new/ by the next consumer to look at
+ * cur/; cur/ is looked at when its earliest deadline may have passed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -56,6 +60,7 @@ wq_consumer_invalidate(struct wq_consumer *c)
 	wq_names_free(c->batch, c->n);
 	c->batch = NULL;
 	c->n = c->pos = 0;
+	c->leaf[0] = '\0';
 }
 
 /* Promote what expired in cur/ if its earliest deadline may have passed. */
@@ -82,20 +87,45 @@ check_cur(struct wq_consumer *c, int64_t now)
 	return 0;
 }
 
+/*
+ * Load the leaf to claim from next: the head hint the first time, if it
+ * still has messages of the most urgent rank; else the first leaf with
+ * entries, which then becomes the hint.  ENOMSG when new/ is empty.
+ */
 static int
-refill(struct wq_consumer *c)
+next_leaf(struct wq_consumer *c, int top)
 {
 	wq_consumer_invalidate(c);
-	return wq_list_dir(c->q->newfd, &c->batch, &c->n);
+	if (!c->hint_read) {
+		c->hint_read = 1;
+		wq_head_read(c->q, c->hint);
+		if (c->hint[0] != '\0' &&
+		    (int)wq_bucket_rank(c->hint) == top &&
+		    wq_bucket_list(c->q, c->hint, &c->batch, &c->n) == 0 &&
+		    c->n > 0) {
+			strlcpy(c->leaf, c->hint, sizeof(c->leaf));
+			return 0;
+		}
+		wq_consumer_invalidate(c);
+	}
+	if (wq_bucket_first(c->q, NULL, 1, c->leaf, &c->batch, &c->n) == -1) {
+		c->leaf[0] = '\0';
+		return -1;
+	}
+	if (strcmp(c->leaf, c->hint) != 0) {
+		wq_head_write(c->q, c->leaf);
+		strlcpy(c->hint, c->leaf, sizeof(c->hint));
+	}
+	return 0;
 }
 
-/* Try to claim the entry name of new/. 1 claimed, 0 lost the race. */
+/* Try to claim the entry name of the leaf. 1 claimed, 0 lost the race. */
 static int
 claim_entry(struct wq_consumer *c, const char *name, int64_t now,
     struct wq_msg **mp)
 {
 	struct wq_entry e;
-	char target[WQ_RECEIPT_MAX];
+	char target[WQ_RECEIPT_MAX], from[WQ_BUCKET_MAX + WQ_RECEIPT_MAX];
 
 	if (wq_entry_parse(name, 0, &e) == -1)
 		return 0;	/* not ours: leave foreign names alone */
@@ -104,7 +134,8 @@ claim_entry(struct wq_consumer *c, const char *name, int64_t now,
 	wq_nonce_new(e.nonce);
 	if (wq_entry_format(&e, 1, target, sizeof(target)) == -1)
 		return 0;
-	if (renameat(c->q->newfd, name, c->q->curfd, target) == -1)
+	snprintf(from, sizeof(from), "%s/%s", c->leaf, name);
+	if (renameat(c->q->newfd, from, c->q->curfd, target) == -1)
 		return errno == ENOENT ? 0 : -1;
 	if ((*mp = wq_msg_load(c->q, c->q->curfd, target, &e)) != NULL)
 		return 1;
@@ -118,19 +149,25 @@ int
 wq_claim(struct wq_consumer *c, struct wq_msg **mp)
 {
 	int64_t now = wq_now_ms();
-	int fresh = 0, r;
+	int top, r;
 
 	*mp = NULL;
-	if (check_cur(c, now) == -1)
+	if (check_cur(c, now) == -1 || wq_bucket_top_rank(c->q, &top) == -1)
 		return -1;
+	if (top < 0) {
+		wq_consumer_invalidate(c);
+		errno = ENOMSG;
+		return -1;
+	}
+	if (c->leaf[0] != '\0' && top < (int)wq_bucket_rank(c->leaf))
+		wq_consumer_invalidate(c);	/* something more urgent */
+	/*
+	 * Until a claim succeeds or no leaf has entries: a leaf used up by
+	 * other consumers is no proof that the queue is empty.
+	 */
 	for (;;) {
-		if (c->pos >= c->n) {
-			if (fresh)
-				break;
-			if (refill(c) == -1)
-				return -1;
-			fresh = 1;
-		}
+		if (c->pos >= c->n && next_leaf(c, top) == -1)
+			return -1;
 		while (c->pos < c->n) {
 			r = claim_entry(c, c->batch[c->pos++], now, mp);
 			if (r == -1)
@@ -141,35 +178,44 @@ wq_claim(struct wq_consumer *c, struct wq_msg **mp)
 			}
 		}
 	}
-	errno = ENOMSG;
-	return -1;
 }
 
-/* The next ready message in order, without claiming it. */
+/* The next ready message in serving order, without claiming it. */
 int
 wq_peek(struct wq_consumer *c, struct wq_msg **mp)
 {
+	char after[WQ_BUCKET_MAX], from[WQ_BUCKET_MAX + WQ_RECEIPT_MAX];
 	struct wq_entry e;
 	const char *name;
 
 	*mp = NULL;
 	if (!c->peeking) {
-		if (check_cur(c, wq_now_ms()) == -1 || refill(c) == -1)
+		if (check_cur(c, wq_now_ms()) == -1)
 			return -1;
+		wq_consumer_invalidate(c);
 		c->peeking = 1;
 	}
-	while (c->pos < c->n) {
-		name = c->batch[c->pos++];
-		if (wq_entry_parse(name, 0, &e) == -1)
-			continue;
-		if ((*mp = wq_msg_load(c->q, c->q->newfd, name, &e)) != NULL) {
-			(*mp)->peeked = 1;
-			(*mp)->receipt[0] = '\0';
-			return 0;
+	for (;;) {
+		while (c->pos < c->n) {
+			name = c->batch[c->pos++];
+			if (wq_entry_parse(name, 0, &e) == -1)
+				continue;
+			snprintf(from, sizeof(from), "%s/%s", c->leaf, name);
+			if ((*mp = wq_msg_load(c->q, c->q->newfd, from, &e)) !=
+			    NULL) {
+				(*mp)->peeked = 1;
+				(*mp)->receipt[0] = '\0';
+				return 0;
+			}
+			if (errno != ENOENT && errno != EBADMSG)
+				return -1;
 		}
-		if (errno != ENOENT && errno != EBADMSG)
+		strlcpy(after, c->leaf, sizeof(after));
+		wq_names_free(c->batch, c->n);
+		c->batch = NULL;
+		c->n = c->pos = 0;
+		if (wq_bucket_first(c->q, after[0] ? after : NULL, 0, c->leaf,
+		    &c->batch, &c->n) == -1)
 			return -1;
 	}
-	errno = ENOMSG;
-	return -1;
 }

@@ -11,7 +11,10 @@
 struct wq_consumer {
 	struct wq_queue	*q;
 	uint32_t	 vis;		/* lease length, seconds */
-	char		**batch;	/* sorted listing of new/ */
+	char		 leaf[WQ_BUCKET_MAX];	/* bucket being worked on */
+	char		 hint[WQ_BUCKET_MAX];	/* head hint as last seen */
+	int		 hint_read;
+	char		**batch;	/* sorted entries of the leaf */
 	size_t		 n, pos;
 	int64_t		 next_scan;	/* when cur/ may next have expired */
 	int		 ino_fd;	/* inotify, once waiting began */

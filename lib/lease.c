@@ -102,6 +102,23 @@ op_ack(struct wq_queue *q, const char *name, const struct wq_entry *e,
 	return unlinkat(q->curfd, name, 0);
 }
 
+/* Make cur/name, renamed to entry e, ready now: into today's bucket. */
+static int
+ready_now(struct wq_queue *q, int dirfd, const char *name,
+    const struct wq_entry *e)
+{
+	char bucket[WQ_BUCKET_MAX], target[WQ_RECEIPT_MAX];
+	int made = 0;
+
+	if (wq_entry_format(e, 0, target, sizeof(target)) == -1 ||
+	    wq_bucket_path(e->rank, wq_now_us(), bucket, sizeof(bucket)) == -1)
+		return -1;
+	if (wq_bucket_put(q, dirfd, name, bucket, target, &made) == -1)
+		return -1;
+	wq_doorbell(q);
+	return 0;
+}
+
 static int
 op_release(struct wq_queue *q, const char *name, const struct wq_entry *e,
     void *arg)
@@ -110,11 +127,8 @@ op_release(struct wq_queue *q, const char *name, const struct wq_entry *e,
 	struct wq_entry to = *e;
 	char target[WQ_RECEIPT_MAX];
 
-	if (delay == 0) {
-		if (wq_entry_format(&to, 0, target, sizeof(target)) == -1)
-			return -1;
-		return renameat(q->curfd, name, q->newfd, target);
-	}
+	if (delay == 0)
+		return ready_now(q, q->curfd, name, &to);
 	to.deadline = wq_now_ms() + (int64_t)delay * 1000;
 	strlcpy(to.nonce, WQ_DELAYED, sizeof(to.nonce));
 	if (wq_entry_format(&to, 1, target, sizeof(target)) == -1)
@@ -215,7 +229,6 @@ promote_one(int dirfd, const char *name, void *arg)
 {
 	struct promote_arg *p = arg;
 	struct wq_entry e;
-	char target[WQ_RECEIPT_MAX];
 	int64_t due;
 
 	if (wq_entry_parse(name, 1, &e) == -1)
@@ -228,9 +241,7 @@ promote_one(int dirfd, const char *name, void *arg)
 			p->next = due;
 		return 0;
 	}
-	if (wq_entry_format(&e, 0, target, sizeof(target)) == -1)
-		return 0;
-	if (renameat(dirfd, name, p->q->newfd, target) == 0)
+	if (ready_now(p->q, dirfd, name, &e) == 0)
 		p->promoted++;
 	else if (errno != ENOENT)
 		p->err = errno;

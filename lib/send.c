@@ -2,7 +2,8 @@
 /*
  * send.c — the maildir write recipe.  Each message is written whole into
  * tmp/ID (O_EXCL), flushed as the queue's sync mode says, and renamed into
- * new/ by wq_sender_commit(), which then fsyncs new/ once for the group.
+ * a bucket of new/ by wq_sender_commit(), which then fsyncs that bucket
+ * once for the group (and the directories above it, if it made them).
  * Only after that does the caller learn the ids, so an id that was
  * reported is a message that survives a crash (and, unless sync is none, a
  * power cut).  A group that fails half-way reports the messages that did
@@ -238,8 +239,9 @@ wq_sender_commit(struct wq_sender *s)
 {
 	struct wq_entry e;
 	char name[WQ_RECEIPT_MAX];
+	char bucket[WQ_BUCKET_MAX];
 	size_t i = 0;
-	int saved = 0;
+	int saved = 0, made = 0;
 
 	s->ndone = 0;
 	if (s->npending == 0)
@@ -248,22 +250,28 @@ wq_sender_commit(struct wq_sender *s)
 		saved = errno;
 	memset(&e, 0, sizeof(e));
 	e.rank = WQ_RANK_DEFAULT;
+	/* The whole group becomes ready now, into one bucket. */
+	if (wq_bucket_path(e.rank, wq_now_us(), bucket, sizeof(bucket)) == -1)
+		saved = errno;
 	for (; saved == 0 && i < s->npending; i++) {
 		strlcpy(e.id, s->pending[i], sizeof(e.id));
 		if (wq_entry_format(&e, 0, name, sizeof(name)) == -1 ||
-		    renameat(s->q->tmpfd, e.id, s->q->newfd, name) == -1) {
+		    wq_bucket_put(s->q, s->q->tmpfd, e.id, bucket, name,
+		    &made) == -1) {
 			saved = errno;
 			break;
 		}
 		strlcpy(s->done[s->ndone++], e.id, WQ_ID_MAX);
 	}
 	if (s->q->pol.sync != WQ_SYNC_NONE && s->ndone > 0 &&
-	    wq_fsync_dir(s->q->newfd) == -1) {
+	    wq_bucket_sync(s->q, bucket, made) == -1) {
 		/* Visible, but not known to be durable: do not report them. */
 		if (saved == 0)
 			saved = errno;
 		s->ndone = 0;
 	}
+	if (s->ndone > 0)
+		wq_doorbell(s->q);
 	if (saved != 0) {
 		drop_pending(s, i);
 		errno = saved;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * stat.c — counting a queue from entry names alone (no message body is
- * opened) and sweeping stale leftovers of crashed writers out of tmp/.
+ * opened; new/ is walked through its buckets) and sweeping stale leftovers
+ * of crashed writers out of tmp/.
  */
 #include <sys/stat.h>
 
@@ -17,6 +18,13 @@ struct count_arg {
 	int64_t		 now, skew_ms;
 	int		 incur;
 };
+
+struct tree_arg {
+	int			 level;
+	struct count_arg	*a;
+};
+
+static int	count_sub(int, const char *, void *);
 
 static void
 count_ready(struct wq_stat *st, const struct wq_entry *e)
@@ -54,6 +62,32 @@ count_one(int dirfd, const char *name, void *arg)
 	return 0;
 }
 
+/* Count the entries of every leaf below dirfd (a bucket level of new/). */
+static int
+count_tree(int dirfd, int level, struct count_arg *a)
+{
+	struct tree_arg t = { level, a };
+
+	if (level == WQ_BUCKET_LEVELS)
+		return wq_walk_dir(dirfd, 0, count_one, a);
+	return wq_walk_dir(dirfd, 0, count_sub, &t);
+}
+
+static int
+count_sub(int dirfd, const char *name, void *arg)
+{
+	struct tree_arg *t = arg;
+	int fd, rc;
+
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return 0;	/* removed as empty meanwhile, or foreign */
+	rc = count_tree(fd, t->level + 1, t->a);
+	close(fd);
+	return rc == -1 && errno != ENOENT ? -1 : 0;
+}
+
 int
 wq_queue_stat(struct wq_queue *q, struct wq_stat *st)
 {
@@ -65,7 +99,7 @@ wq_queue_stat(struct wq_queue *q, struct wq_stat *st)
 	a.now = wq_now_ms();
 	a.skew_ms = (int64_t)q->pol.clock_skew * 1000;
 	a.incur = 0;
-	if (wq_walk_dir(q->newfd, 0, count_one, &a) == -1)
+	if (count_tree(q->newfd, 0, &a) == -1)
 		return -1;
 	a.incur = 1;
 	return wq_walk_dir(q->curfd, 0, count_one, &a);

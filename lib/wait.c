@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * wait.c — blocking reads.  On a local filesystem a waiting consumer
- * sleeps on inotify (new/ for arrivals, cur/ for releases and delays) and
+ * sleeps on inotify (new/ for arrivals, rung by each writer; cur/ for
+ * releases and delays) and
  * on a timer for the earliest deadline in cur/: no polling.  On NFS, FUSE
  * and other network filesystems inotify cannot see other hosts' changes,
  * so the consumer polls with a backoff from 10 ms to 1 s, reset by each
@@ -22,6 +23,10 @@
 #include "wq_priv.h"
 #include "consumer.h"
 
+/*
+ * Messages land in buckets below new/, which inotify does not watch; the
+ * writer rings the doorbell (touches new/) and that is what wakes us.
+ */
 static int
 watch_dir(int ino_fd, int dirfd)
 {
@@ -29,7 +34,7 @@ watch_dir(int ino_fd, int dirfd)
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", dirfd);
 	return inotify_add_watch(ino_fd, path,
-	    IN_MOVED_TO | IN_CREATE | IN_ONLYDIR);
+	    IN_MOVED_TO | IN_CREATE | IN_ATTRIB | IN_ONLYDIR);
 }
 
 static int

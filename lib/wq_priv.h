@@ -12,6 +12,8 @@
 #define WQ_TMP_STALE_SEC (36 * 60 * 60)	/* qmail's rule for tmp/ leftovers */
 #define WQ_HEADER_MAX	4096	/* longest message header */
 #define WQ_DELAYED	"delayed"	/* NONCE of a delayed, unleased message */
+#define WQ_BUCKET_LEVELS 6	/* rank and five time levels under new/ */
+#define WQ_BUCKET_MAX	32	/* buffer for a bucket path */
 
 struct wq_spool {
 	int		 fd;
@@ -61,6 +63,23 @@ int	 wq_id_time_ms(const char *, int64_t *);
 /* lib/policy.c */
 int	 wq_policy_read(int dirfd, struct wq_policy *);
 int	 wq_policy_write(int dirfd, const struct wq_policy *, int sync);
+
+/* lib/bucket.c */
+int	 wq_bucket_path(unsigned rank, int64_t us, char *, size_t);
+int	 wq_bucket_valid(const char *);
+unsigned wq_bucket_rank(const char *);
+int	 wq_bucket_put(struct wq_queue *, int fromfd, const char *from,
+	    const char *bucket, const char *name, int *made);
+int	 wq_bucket_sync(struct wq_queue *, const char *bucket, int made);
+void	 wq_doorbell(struct wq_queue *);
+int	 wq_bucket_first(struct wq_queue *, const char *after, int prune,
+	    char leaf[WQ_BUCKET_MAX], char ***names, size_t *n);
+int	 wq_bucket_list(struct wq_queue *, const char *leaf, char ***names,
+	    size_t *n);
+int	 wq_bucket_top_rank(struct wq_queue *, int *rank);
+void	 wq_head_read(struct wq_queue *, char leaf[WQ_BUCKET_MAX]);
+void	 wq_head_write(struct wq_queue *, const char *leaf);
+int64_t	 wq_now_us(void);
 
 /* lib/fsutil.c */
 int	 wq_write_all(int fd, const void *, size_t);

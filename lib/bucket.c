@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bucket.c — where ready messages live.  new/ is a tree with a bounded
+ * fan-out at every level, so that finding the next message costs about
+ * the same in a queue of ten messages as in one of millions:
+ *
+ *	new/RR/TTTTTT/TT/TT/TT/T/NAME
+ *
+ * RR is the serving rank (lowest first).  The five levels below it split
+ * the time the message became ready (microseconds since the epoch, 16 hex
+ * digits) into digits 0-5, 6-7, 8-9, 10-11 and 12: a leaf holds what
+ * became ready within 4 ms, and no level holds more than 256 entries
+ * (the top one, one per 12.7 days).  Walking the tree in name order is
+ * serving order.
+ *
+ * Empty directories are removed by whoever finds them empty; a writer
+ * whose rename fails because its bucket vanished makes it again and
+ * retries.  QUEUE/head is a symbolic link to the leaf a consumer last
+ * started from ("new/RR/..."): a hint that spares one-shot consumers the
+ * walk down, and never more than a hint.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wq_priv.h"
+
+/* Width of each level's name: the rank, then the groups of time digits. */
+static const int level_width[WQ_BUCKET_LEVELS] = { 2, 6, 2, 2, 2, 1 };
+
+int
+wq_bucket_path(unsigned rank, int64_t us, char *buf, size_t len)
+{
+	char t[17];
+	int n;
+
+	snprintf(t, sizeof(t), "%016" PRIx64, (uint64_t)us);
+	n = snprintf(buf, len, "%02x/%.6s/%.2s/%.2s/%.2s/%.1s", rank, t,
+	    t + 6, t + 8, t + 10, t + 12);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+level_name_valid(const char *name, int level)
+{
+	int i;
+
+	for (i = 0; i < level_width[level]; i++)
+		if (!isxdigit((unsigned char)name[i]) ||
+		    isupper((unsigned char)name[i]))
+			return 0;
+	return name[i] == '\0';
+}
+
+/* A bucket path as written by wq_bucket_path, and nothing else. */
+int
+wq_bucket_valid(const char *path)
+{
+	char buf[WQ_BUCKET_MAX], *p, *save;
+	int level = 0;
+
+	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf))
+		return 0;
+	for (p = strtok_r(buf, "/", &save); p != NULL;
+	    p = strtok_r(NULL, "/", &save))
+		if (level >= WQ_BUCKET_LEVELS || !level_name_valid(p, level++))
+			return 0;
+	return level == WQ_BUCKET_LEVELS;
+}
+
+/* mkdir every missing directory of a bucket path; *made says if any. */
+static int
+make_bucket(int newfd, const char *bucket, int *made)
+{
+	char buf[WQ_BUCKET_MAX], *slash;
+
+	strlcpy(buf, bucket, sizeof(buf));
+	for (slash = buf;; slash++) {
+		slash = strchr(slash, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		if (mkdirat(newfd, buf, 0777) == 0)
+			*made = 1;
+		else if (errno != EEXIST)
+			return -1;
+		if (slash == NULL)
+			return 0;
+		*slash = '/';
+	}
+}
+
+/*
+ * Rename fromfd/from to new/BUCKET/name, making the bucket if it is
+ * missing (or was removed under us as empty).  *made is set when
+ * directories were created, which the caller must then make durable.
+ */
+int
+wq_bucket_put(struct wq_queue *q, int fromfd, const char *from,
+    const char *bucket, const char *name, int *made)
+{
+	char target[WQ_BUCKET_MAX + WQ_RECEIPT_MAX];
+	struct stat st;
+	int tries;
+
+	snprintf(target, sizeof(target), "%s/%s", bucket, name);
+	for (tries = 0; tries < 64; tries++) {
+		if (renameat(fromfd, from, q->newfd, target) == 0)
+			return 0;
+		if (errno != ENOENT)
+			return -1;
+		/* Is it our source that is gone, or the bucket? */
+		if (fstatat(fromfd, from, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			return -1;
+		if (make_bucket(q->newfd, bucket, made) == -1 &&
+		    errno != ENOENT)
+			return -1;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+/* fsync a bucket and, when it was just made, each directory above it. */
+int
+wq_bucket_sync(struct wq_queue *q, const char *bucket, int made)
+{
+	char buf[WQ_BUCKET_MAX], *slash;
+	int fd, rc;
+
+	strlcpy(buf, bucket, sizeof(buf));
+	for (;;) {
+		if ((fd = openat(q->newfd, buf, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1)
+			return errno == ENOENT ? 0 : -1;	/* emptied */
+		rc = wq_fsync_dir(fd);
+		close(fd);
+		if (rc == -1)
+			return -1;
+		if (!made)
+			return 0;
+		if ((slash = strrchr(buf, '/')) == NULL)
+			return wq_fsync_dir(q->newfd);
+		*slash = '\0';
+	}
+}
+
+/*
+ * Tell consumers waiting on inotify that something became ready: they
+ * watch new/ itself, not its buckets.  Not needed where they poll.
+ */
+void
+wq_doorbell(struct wq_queue *q)
+{
+	if (!q->remote)
+		(void)futimens(q->newfd, NULL);
+}
+
+/* The sorted names of a directory relative to dirfd that fit a level. */
+static int
+list_level(int dirfd, const char *path, int level, char ***names,
+    size_t *n)
+{
+	struct wq_entry e;
+	size_t i, kept = 0;
+	int fd, rc, saved;
+
+	fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	rc = wq_list_dir(fd, names, n);
+	saved = errno;
+	close(fd);
+	if (rc == -1) {
+		errno = saved;
+		return -1;
+	}
+	for (i = 0; i < *n; i++) {
+		if (level >= WQ_BUCKET_LEVELS ?
+		    wq_entry_parse((*names)[i], 0, &e) == 0 :
+		    level_name_valid((*names)[i], level))
+			(*names)[kept++] = (*names)[i];
+		else
+			free((*names)[i]);
+	}
+	*n = kept;
+	return 0;
+}
+
+struct descent {
+	int		 prune;		/* remove empty directories */
+	const char	*after;		/* find a leaf after this one */
+	char		*leaf;		/* out: the leaf's bucket path */
+	char		**names;	/* out: its sorted entries */
+	size_t		 n;
+};
+
+/*
+ * Find the first leaf below path (at level) that holds entries, in name
+ * order, skipping leaves up to d->after.  Returns 1 found, 0 none, -1.
+ */
+static int
+descend(int newfd, char *path, size_t len, int level, int same,
+    struct descent *d)
+{
+	char **names;
+	size_t n, i, plen = strlen(path);
+	const char *want = NULL;
+	int r = 0, cmp;
+
+	if (list_level(newfd, plen ? path : ".", level, &names, &n) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (same && d->after != NULL)
+		want = d->after + plen + (plen ? 1 : 0);
+	for (i = 0; i < n && r == 0; i++) {
+		cmp = want ? strncmp(names[i], want, level_width[level]) : 1;
+		if (cmp < 0)
+			continue;
+		snprintf(path + plen, len - plen, "%s%s", plen ? "/" : "",
+		    names[i]);
+		if (level == WQ_BUCKET_LEVELS - 1) {
+			if (cmp == 0)
+				r = 0;	/* the leaf itself: strictly after */
+			else if ((r = list_level(newfd, path, WQ_BUCKET_LEVELS,
+			    &d->names, &d->n)) == 0 && d->n > 0) {
+				strlcpy(d->leaf, path, WQ_BUCKET_MAX);
+				r = 1;
+			} else if (r == 0) {
+				wq_names_free(d->names, d->n);
+				d->names = NULL;
+				d->n = 0;
+			} else if (errno == ENOENT)
+				r = 0;
+		} else
+			r = descend(newfd, path, len, level + 1, cmp == 0, d);
+		/* Empty (or only foreign names): remove it, unless it is the
+		 * leaf we were told to start after, which was not looked at. */
+		if (r == 0 && d->prune &&
+		    !(cmp == 0 && level == WQ_BUCKET_LEVELS - 1))
+			(void)unlinkat(newfd, path, AT_REMOVEDIR);
+		path[plen] = '\0';
+	}
+	wq_names_free(names, n);
+	return r;
+}
+
+/*
+ * The first leaf of new/ with entries, after the leaf `after` if it is
+ * not NULL; its path into leaf, its sorted entries into *names.  With
+ * prune, empty directories met on the way are removed.  ENOMSG if none.
+ */
+int
+wq_bucket_first(struct wq_queue *q, const char *after, int prune,
+    char leaf[WQ_BUCKET_MAX], char ***names, size_t *n)
+{
+	struct descent d = { prune, after, leaf, NULL, 0 };
+	char path[WQ_BUCKET_MAX];
+	int r;
+
+	path[0] = '\0';
+	if ((r = descend(q->newfd, path, sizeof(path), 0, after != NULL, &d))
+	    == -1)
+		return -1;
+	if (r == 0) {
+		errno = ENOMSG;
+		return -1;
+	}
+	*names = d.names;
+	*n = d.n;
+	return 0;
+}
+
+/* The entries of one leaf, sorted; an empty list if it is gone. */
+int
+wq_bucket_list(struct wq_queue *q, const char *leaf, char ***names,
+    size_t *n)
+{
+	if (list_level(q->newfd, leaf, WQ_BUCKET_LEVELS, names, n) == 0)
+		return 0;
+	if (errno != ENOENT && errno != ENOTDIR)
+		return -1;
+	*names = NULL;
+	*n = 0;
+	return 0;
+}
+
+/* The lowest rank with a directory in new/ into *rank, -1 if none. */
+int
+wq_bucket_top_rank(struct wq_queue *q, int *rank)
+{
+	char **names;
+	size_t n;
+
+	if (wq_list_dir(q->newfd, &names, &n) == -1)
+		return -1;
+	*rank = -1;
+	if (n > 0 && level_name_valid(names[0], 0))
+		*rank = (int)strtol(names[0], NULL, 16);
+	wq_names_free(names, n);
+	return 0;
+}
+
+/* Read the head hint; an empty string when there is none. */
+void
+wq_head_read(struct wq_queue *q, char leaf[WQ_BUCKET_MAX])
+{
+	ssize_t n;
+
+	char buf[WQ_BUCKET_MAX + 8];
+
+	n = readlinkat(q->fd, "head", buf, sizeof(buf) - 1);
+	leaf[0] = '\0';
+	if (n <= 4 || (size_t)n >= sizeof(buf) - 1)
+		return;
+	buf[n] = '\0';
+	if (strncmp(buf, "new/", 4) == 0 && wq_bucket_valid(buf + 4))
+		strlcpy(leaf, buf + 4, WQ_BUCKET_MAX);
+}
+
+/* Point the head hint at leaf: a new symlink renamed over the old. */
+void
+wq_head_write(struct wq_queue *q, const char *leaf)
+{
+	char tmp[64], target[WQ_BUCKET_MAX + 8];
+
+	snprintf(tmp, sizeof(tmp), ".head.%ld.%08x", (long)getpid(),
+	    arc4random());
+	snprintf(target, sizeof(target), "new/%s", leaf);
+	if (symlinkat(target, q->tmpfd, tmp) == -1)
+		return;
+	if (renameat(q->tmpfd, tmp, q->fd, "head") == -1)
+		(void)unlinkat(q->tmpfd, tmp, 0);
+}
+
+/* Rank of a leaf path ("RR/..."). */
+unsigned
+wq_bucket_rank(const char *leaf)
+{
+	return (unsigned)strtoul(leaf, NULL, 16);
+}
