@@ -112,7 +112,8 @@ sweep_one(int dirfd, const char *name, void *arg)
 	struct stat sb;
 
 	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(sb.st_mode) && sb.st_mtime < *cutoff)
+	    (S_ISREG(sb.st_mode) || S_ISLNK(sb.st_mode)) &&
+	    sb.st_mtime < *cutoff)
 		(void)unlinkat(dirfd, name, 0);
 	return 0;
 }
