@@ -2,7 +2,9 @@
 /*
  * t-claim.c — lib/claim.c, lib/lease.c, lib/msg.c and lib/stat.c: claim
  * order, leases (ack, release, delays, expiry, extension), receipts,
- * peeking, counting, corrupt files and foreign names.
+ * peeking, counting, corrupt files and foreign names.  Ready messages
+ * live in the bucket tree of new/ (lib/bucket.c): the helpers t_new_*
+ * of tap.h look for them at any depth.
  */
 #include <sys/stat.h>
 
@@ -68,7 +70,7 @@ test_order(void)
 	is_err(wq_claim(c, &m), ENOMSG, "then ENOMSG");
 	ok(m == NULL, "and no message");
 	is_int(t_count("q/cur"), 8, "eight leases in cur/");
-	is_int(t_count("q/new"), 0, "new/ is empty");
+	is_int(t_new_count("q/new"), 0, "new/ is empty");
 	wq_consumer_close(c);
 	wq_queue_close(q);
 	wq_spool_close(s);
@@ -112,7 +114,7 @@ test_claim_lease(void)
 	before = wq_now_ms();
 	need(wq_claim(c, &m) == 0, "claim");
 	after = wq_now_ms();
-	is_int(t_count("q/new"), 0, "gone from new/");
+	is_int(t_new_count("q/new"), 0, "gone from new/");
 	if (is_int(t_list("q/cur", names, 4), 1, "one entry in cur/")) {
 		is_str(names[0], wq_msg_receipt(m), "the receipt is its name");
 		snprintf(prefix, sizeof(prefix), "80.%s,1,", ids[0]);
@@ -160,7 +162,7 @@ test_ack(void)
 	wq_msg_free(m);
 	ok(wq_ack(q, receipt) == 0, "wq_ack");
 	is_int(t_count("q/cur"), 0, "cur/ is empty");
-	is_int(t_count("q/new"), 1, "the other message is still ready");
+	is_int(t_new_count("q/new"), 1, "the other message is still ready");
 	is_err(wq_ack(q, receipt), ENOMSG, "ack twice: ENOMSG");
 	is_err(wq_release(q, receipt, 0), ENOMSG, "release after ack: ENOMSG");
 
@@ -169,7 +171,7 @@ test_ack(void)
 	ok(wq_msg_ack(m) == 0, "wq_msg_ack");
 	is_err(wq_msg_ack(m), ENOMSG, "wq_msg_ack twice: ENOMSG");
 	wq_msg_free(m);
-	is_int(t_count("q/cur") + t_count("q/new"), 0, "queue is empty");
+	is_int(t_count("q/cur") + t_new_count("q/new"), 0, "queue is empty");
 	is_err(wq_claim(c, &m), ENOMSG, "nothing to claim");
 	wq_consumer_close(c);
 	wq_queue_close(q);
@@ -191,8 +193,8 @@ test_release(void)
 	ok(wq_release(q, wq_msg_receipt(m), 0) == 0, "wq_release");
 	is_int(t_count("q/cur"), 0, "cur/ is empty");
 	snprintf(want, sizeof(want), "80.%s,1", ids[0]);
-	if (is_int(t_list("q/new", names, 4), 1, "back in new/"))
-		is_str(names[0], want, "as 80.ID,1");
+	if (is_int(t_new_list("q/new", names, 4), 1, "back in new/"))
+		is_str(t_base(names[0]), want, "as 80.ID,1");
 	is_err(wq_release(q, wq_msg_receipt(m), 0), ENOMSG,
 	    "release twice: ENOMSG");
 	wq_msg_free(m);
@@ -214,10 +216,11 @@ test_release(void)
 }
 
 /*
- * The design: a claim takes "the sorted first entry of new/".  A released
- * message keeps its name, so it sorts before the messages sent after it
- * and should be claimed next.  A consumer that still holds a listing of
- * new/ from before the release claims from that listing first.
+ * The design (wq(5), HOW A MESSAGE IS CLAIMED): order is by the time a
+ * message became ready, at the resolution of a leaf bucket.  A released
+ * message enters the bucket of the current time, so it is served after
+ * the messages already waiting in older buckets, and the next consumer to
+ * walk new/ claims those first.
  */
 static void
 test_release_order(void)
@@ -227,22 +230,29 @@ test_release_order(void)
 	char ids[3][WQ_ID_MAX];
 	struct wq_consumer *c, *c2;
 	struct wq_msg *m;
+	size_t i;
 
-	/*
-	 * A consumer works through the listing of new/ it holds, so the
-	 * released message is first for the next consumer to list new/.
-	 */
 	send_n(q, 3, ids);
+	tap_sleep_ms(10);	/* past the 4.1 ms of the senders' leaf */
 	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
 	need(wq_claim(c, &m) == 0, "claim");
+	is_str(wq_msg_id(m), ids[0], "the first message");
 	ok(wq_msg_release(m, 0) == 0, "release the first");
 	wq_msg_free(m);
 	need((c2 = wq_consumer_open(q, 0)) != NULL, "second consumer");
-	if (ok(wq_claim(c2, &m) == 0, "claim again")) {
-		is_str(wq_msg_id(m), ids[0], "the released (first) message");
+	for (i = 1; i < 3; i++)
+		if (ok(wq_claim(c2, &m) == 0, "claim %zu", i)) {
+			is_str(wq_msg_id(m), ids[i],
+			    "the messages already waiting first");
+			is_int(wq_msg_receive_count(m), 1, "receive count 1");
+			wq_msg_free(m);
+		}
+	if (ok(wq_claim(c2, &m) == 0, "claim the released one")) {
+		is_str(wq_msg_id(m), ids[0], "the released message last");
 		is_int(wq_msg_receive_count(m), 2, "receive count 2");
 		wq_msg_free(m);
 	}
+	is_err(wq_claim(c2, &m), ENOMSG, "then nothing");
 	wq_consumer_close(c2);
 	wq_consumer_close(c);
 	wq_queue_close(q);
@@ -267,7 +277,7 @@ test_release_delay(void)
 	before = wq_now_ms();
 	ok(wq_msg_release(m, 1) == 0, "release with a delay of 1 s");
 	wq_msg_free(m);
-	is_int(t_count("q/new"), 0, "not in new/");
+	is_int(t_new_count("q/new"), 0, "not in new/");
 	if (is_int(t_list("q/cur", names, 4), 1, "in cur/")) {
 		snprintf(prefix, sizeof(prefix), "80.%s,1,", ids[0]);
 		ok(strncmp(names[0], prefix, strlen(prefix)) == 0,
@@ -337,7 +347,7 @@ test_expiry(void)
 	    "the old receipt: release ENOMSG");
 	is_int(t_count("q/cur"), 1, "b's lease untouched");
 	ok(wq_msg_ack(m) == 0, "b acks");
-	is_int(t_count("q/cur") + t_count("q/new"), 0, "queue is empty");
+	is_int(t_count("q/cur") + t_new_count("q/new"), 0, "queue is empty");
 	wq_msg_free(m);
 	wq_consumer_close(a);
 	wq_consumer_close(b);
@@ -390,7 +400,7 @@ test_extend(void)
 	ok(strcmp(wq_msg_receipt(m), old) != 0, "the message has the new receipt");
 	ok(wq_msg_deadline_ms(m) >= before + 90000, "and the new deadline");
 	ok(wq_release(q, old, 0) == 0, "the old receipt releases");
-	is_int(t_count("q/new"), 1, "back in new/");
+	is_int(t_new_count("q/new"), 1, "back in new/");
 	is_err(wq_msg_ack(m), ENOMSG, "the handle's receipt is stale now");
 	wq_msg_free(m);
 	wq_consumer_close(c);
@@ -459,7 +469,7 @@ test_peek(void)
 		is_err(wq_msg_ack(m), EINVAL, "cannot be acked");
 		wq_msg_free(m);
 	}
-	is_int(t_count("q/new"), 2, "both still in new/");
+	is_int(t_new_count("q/new"), 2, "both still in new/");
 	is_int(t_count("q/cur"), 0, "nothing in cur/");
 	if (ok(wq_peek(p, &m) == 0, "peek again")) {
 		is_str(wq_msg_id(m), ids[1], "the second message");
@@ -496,7 +506,7 @@ all_bytes(void)
 	uint64_t sum = 0;
 	size_t n, i;
 
-	n = t_list("q/new", names, 16);
+	n = t_new_list("q/new", names, 16);
 	for (i = 0; i < n && i < 16; i++)
 		sum += file_size("q/new", names[i]);
 	n = t_list("q/cur", names, 16);
@@ -585,13 +595,15 @@ test_corrupt(void)
 
 	send_n(q, 3, ids);
 	/* first: the file is longer than its size field says */
-	snprintf(rel, sizeof(rel), "q/new/80.%s,0", ids[0]);
+	snprintf(prefix, sizeof(prefix), "80.%s,0", ids[0]);
+	need(t_new_find("q/new", prefix, rel) == 0, "find %s", prefix);
 	need((fd = open(t_path(path, "%s", rel), O_WRONLY | O_APPEND)) != -1,
 	    "open %s", rel);
 	need(write(fd, "extra", 5) == 5, "append");
 	close(fd);
 	/* second: torn, shorter than its size field says */
-	snprintf(rel, sizeof(rel), "q/new/80.%s,0", ids[1]);
+	snprintf(prefix, sizeof(prefix), "80.%s,0", ids[1]);
+	need(t_new_find("q/new", prefix, rel) == 0, "find %s", prefix);
 	need(truncate(t_path(path, "%s", rel), 40) == 0, "truncate");
 
 	need((p = wq_consumer_open(q, 0)) != NULL, "peeking consumer");
@@ -599,7 +611,7 @@ test_corrupt(void)
 		is_str(wq_msg_id(m), ids[2], "peeks the valid one");
 		wq_msg_free(m);
 	}
-	is_int(t_count("q/new"), 3, "peek quarantines nothing");
+	is_int(t_new_count("q/new"), 3, "peek quarantines nothing");
 
 	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
 	if (ok(wq_claim(c, &m) == 0, "claim")) {
@@ -607,7 +619,7 @@ test_corrupt(void)
 		ok(body_is(m, "message 2"), "its body");
 		wq_msg_free(m);
 	}
-	is_int(t_count("q/new"), 0, "new/ is empty");
+	is_int(t_new_count("q/new"), 0, "new/ is empty");
 	is_int(t_count("q/cur"), 1, "only the valid lease in cur/");
 	if (is_int(t_list("q/corrupt", names, 4), 2,
 	    "two files quarantined in corrupt/")) {
@@ -631,13 +643,14 @@ test_bad_header(void)
 {
 	struct wq_spool *s = t_spool();
 	struct wq_queue *q = t_queue(s, "q", NULL, 0);
-	char ids[1][WQ_ID_MAX], id[WQ_ID_MAX], rel[512];
+	char ids[1][WQ_ID_MAX], id[WQ_ID_MAX], leaf[512], rel[1024];
 	struct wq_consumer *c;
 	struct wq_msg *m;
 
-	/* a file with a valid name but no header at all */
+	/* a file with a valid name but no header at all, in a bucket of now */
 	need(wq_id_new(id) == 0, "wq_id_new");
-	snprintf(rel, sizeof(rel), "q/new/80.%s,0", id);
+	snprintf(rel, sizeof(rel), "%s/80.%s,0", t_leaf(leaf, "q", 0x80, -1),
+	    id);
 	t_write(rel, "just some bytes\n", 16);
 	send_n(q, 1, ids);
 	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
@@ -704,19 +717,28 @@ test_foreign(void)
 	};
 	struct wq_spool *s = t_spool();
 	struct wq_queue *q = t_queue(s, "q", NULL, 0);
-	char ids[1][WQ_ID_MAX], rel[512], path[4096];
+	char ids[1][WQ_ID_MAX], id[WQ_ID_MAX], leaf[512], rel[1024];
+	char path[4096];
 	struct wq_consumer *c;
 	struct wq_stat st;
 	struct wq_msg *m;
-	size_t i;
+	size_t i, nj = sizeof(junk) / sizeof(junk[0]);
 
-	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+	/* foreign names directly in new/, in a leaf bucket, and in cur/ */
+	t_leaf(leaf, "q", 0x80, -1);
+	for (i = 0; i < nj; i++) {
 		snprintf(rel, sizeof(rel), "q/new/%s", junk[i]);
+		t_write(rel, "wq 1\nsize 1\n\nx", 14);
+		snprintf(rel, sizeof(rel), "%s/%s", leaf, junk[i]);
 		t_write(rel, "wq 1\nsize 1\n\nx", 14);
 		snprintf(rel, sizeof(rel), "q/cur/%s", junk[i]);
 		t_write(rel, "wq 1\nsize 1\n\nx", 14);
 	}
 	need(mkdir(t_path(path, "q/new/adir"), 0777) == 0, "mkdir new/adir");
+	/* a well-named message directly in new/ (the flat layout): foreign */
+	need(wq_id_new(id) == 0, "wq_id_new");
+	snprintf(rel, sizeof(rel), "q/new/80.%s,0", id);
+	t_write(rel, "wq 1\nsize 1\n\nx", 14);
 	send_n(q, 1, ids);
 	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
 	if (ok(wq_claim(c, &m) == 0, "claim")) {
@@ -724,10 +746,14 @@ test_foreign(void)
 		wq_msg_free(m);
 	}
 	is_err(wq_claim(c, &m), ENOMSG, "foreign names are not claimed");
-	is_int(t_count("q/new"), sizeof(junk) / sizeof(junk[0]) + 1,
+	is_int(t_new_count("q/new"), 2 * nj + 1,
 	    "foreign names in new/ left alone");
-	is_int(t_count("q/cur"), sizeof(junk) / sizeof(junk[0]) + 1,
-	    "foreign names in cur/ left alone");
+	ok(access(t_path(path, "q/new/adir"), F_OK) == 0,
+	    "a foreign directory in new/ left alone");
+	snprintf(rel, sizeof(rel), "%s/junk", leaf);
+	ok(access(t_path(path, "%s", rel), F_OK) == 0,
+	    "a leaf with only foreign names is not removed");
+	is_int(t_count("q/cur"), nj + 1, "foreign names in cur/ left alone");
 	is_int(t_count("q/corrupt"), 0, "nothing quarantined");
 	ok(wq_queue_stat(q, &st) == 0 && st.total == 1 && st.inflight == 1 &&
 	    st.ready == 0, "stat counts only the real message");
@@ -774,7 +800,7 @@ main(void)
 	TEST(test_ack, "ack removes the message");
 	TEST(test_release, "release returns to new/, next count 2");
 	TEST(test_release_order,
-	    "a released message is the next consumer's first claim");
+	    "a released message is served after those already waiting");
 	TEST(test_release_delay, "release with a delay");
 	TEST(test_expiry, "lease expiry: reclaimed, old receipt stale");
 	TEST(test_extend, "extend: new receipt, the old one still works");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * t-send.c — lib/send.c and the message header of lib/msg.c: the file a
- * send leaves in new/, group commits, max-size, bodies from descriptors,
+ * send leaves in a bucket of new/, group commits, max-size, bodies from descriptors,
  * the group limit, and senders closed without a commit.
  */
 #include <sys/wait.h>
@@ -20,19 +20,23 @@
 
 #define BIG (200 * 1024)	/* more than a pipe holds */
 
-/* Check the file new/80.ID,0 holds a well-formed message with body. */
+/*
+ * Check the file 80.ID,0 in a bucket of new/ (of the time the message
+ * became ready) holds a well-formed message with body.
+ */
 static void
 check_message(const char *id, const void *body, size_t len)
 {
-	char rel[512], want[256], *buf, *p;
+	char rel[512], name[256], want[256], *buf, *p;
 	size_t cap = len + WQ_HEADER_MAX + 1, hdrlen;
 	int64_t sent, idms;
 	uint64_t size;
 	ssize_t n;
 
-	snprintf(rel, sizeof(rel), "q/new/80.%s,0", id);
+	snprintf(name, sizeof(name), "80.%s,0", id);
 	need((buf = malloc(cap)) != NULL, "malloc");
-	if (!ok((n = t_read(rel, buf, cap)) >= 0, "%s exists", rel)) {
+	if (!ok(t_new_find("q/new", name, rel) == 0, "%s is in new/", name) ||
+	    !ok((n = t_read(rel, buf, cap)) >= 0, "%s exists", rel)) {
 		free(buf);
 		return;
 	}
@@ -71,19 +75,31 @@ test_send_one(void)
 	struct wq_spool *s = t_spool();
 	struct wq_queue *q = t_queue(s, "q", NULL, 0);
 	static const char body[] = "hello\0wor\nld\r\n";
-	char id[WQ_ID_MAX], names[4][256];
-	int64_t before = wq_now_ms(), idms;
+	char id[WQ_ID_MAX], names[4][256], lo[WQ_BUCKET_MAX];
+	char hi[WQ_BUCKET_MAX];
+	int64_t before = wq_now_ms(), before_us = wq_now_us(), idms, after_us;
 
 	memset(id, 0, sizeof(id));
 	ok(wq_send(q, body, sizeof(body) - 1, id) == 0, "wq_send");
+	after_us = wq_now_us();
 	diag("id %s", id);
 	ok(wq_id_time_ms(id, &idms) == 0 && idms >= before &&
 	    idms <= wq_now_ms(), "id carries the send time");
-	if (is_int(t_list("q/new", names, 4), 1, "one entry in new/")) {
-		char want[256];
+	if (is_int(t_new_list("q/new", names, 4), 1, "one entry in new/")) {
+		char want[256], bucket[256], *slash;
 
 		snprintf(want, sizeof(want), "80.%s,0", id);
-		is_str(names[0], want, "named 80.ID,0");
+		is_str(t_base(names[0]), want, "named 80.ID,0");
+		snprintf(bucket, sizeof(bucket), "%s", names[0]);
+		if ((slash = strrchr(bucket, '/')) != NULL)
+			*slash = '\0';
+		ok(slash != NULL && wq_bucket_valid(bucket),
+		    "in a leaf bucket: %s", names[0]);
+		need(wq_bucket_path(0x80, before_us, lo, sizeof(lo)) == 0 &&
+		    wq_bucket_path(0x80, after_us, hi, sizeof(hi)) == 0,
+		    "wq_bucket_path");
+		ok(strcmp(bucket, lo) >= 0 && strcmp(bucket, hi) <= 0,
+		    "of rank 80 and the time of the send (%s..%s)", lo, hi);
 	}
 	is_int(t_count("q/tmp"), 0, "tmp/ is empty");
 	is_int(t_count("q/cur"), 0, "cur/ is empty");
@@ -91,7 +107,7 @@ test_send_one(void)
 
 	ok(wq_send(q, "", 0, id) == 0, "send an empty body");
 	check_message(id, "", 0);
-	is_int(t_count("q/new"), 2, "two entries in new/");
+	is_int(t_new_count("q/new"), 2, "two entries in new/");
 	wq_queue_close(q);
 	wq_spool_close(s);
 }
@@ -121,7 +137,7 @@ test_sync_modes(void)
 		    wq_sync_name(modes[i]));
 		wq_sender_close(w);
 		snprintf(name, sizeof(name), "q%zu/new", i);
-		is_int(t_count(name), 3, "three messages");
+		is_int(t_new_count(name), 3, "three messages");
 		wq_queue_close(q);
 	}
 	wq_spool_close(s);
@@ -145,7 +161,7 @@ test_group(void)
 		ok(wq_sender_add(w, body, strlen(body)) == 0, "add %zu", i);
 	}
 	is_int(wq_sender_pending(w), 5, "five pending");
-	is_int(t_count("q/new"), 0, "none visible before the commit");
+	is_int(t_new_count("q/new"), 0, "none visible before the commit");
 	is_int(t_count("q/tmp"), 5, "all five in tmp/");
 	is_int(wq_sender_committed(w), 0, "none committed yet");
 	ok(wq_sender_id(w, 0) == NULL, "no id before the commit");
@@ -154,11 +170,15 @@ test_group(void)
 	is_int(wq_sender_pending(w), 0, "nothing pending after");
 	is_int(wq_sender_committed(w), 5, "five committed");
 	is_int(t_count("q/tmp"), 0, "tmp/ is empty");
-	if (is_int(t_list("q/new", names, 8), 5, "all five visible")) {
+	if (is_int(t_new_list("q/new", names, 8), 5, "all five visible")) {
 		for (i = 0; i < 5; i++) {
 			snprintf(want, sizeof(want), "80.%s,0",
 			    wq_sender_id(w, i));
-			is_str(names[i], want, "id i is the i-th entry");
+			is_str(t_base(names[i]), want, "id i is the i-th entry");
+			ok(strlen(names[i]) == strlen(names[0]) &&
+			    strncmp(names[i], names[0], strlen(names[0]) -
+			    strlen(t_base(names[0]))) == 0,
+			    "a group goes into one bucket");
 			snprintf(body, sizeof(body), "body %zu", i);
 			check_message(wq_sender_id(w, i), body, strlen(body));
 		}
@@ -173,7 +193,7 @@ test_group(void)
 	ok(wq_sender_commit(w) == 0, "second commit");
 	is_int(wq_sender_committed(w), 1, "committed counts this commit");
 	check_message(wq_sender_id(w, 0), "again", 5);
-	is_int(t_count("q/new"), 6, "six in new/");
+	is_int(t_new_count("q/new"), 6, "six in new/");
 	wq_sender_close(w);
 	wq_queue_close(q);
 	wq_spool_close(s);
@@ -192,7 +212,7 @@ test_max_size(void)
 	is_err(wq_send(q, "0123456789a", 11, id), EMSGSIZE,
 	    "11 bytes over a max-size of 10: EMSGSIZE");
 	is_int(t_count("q/tmp"), 0, "nothing in tmp/");
-	is_int(t_count("q/new"), 0, "nothing in new/");
+	is_int(t_new_count("q/new"), 0, "nothing in new/");
 	ok(wq_send(q, "0123456789", 10, id) == 0, "10 bytes are fine");
 	check_message(id, "0123456789", 10);
 
@@ -215,7 +235,7 @@ test_max_size(void)
 	is_int(wq_sender_pending(w), 0, "nothing pending");
 	is_int(t_count("q/tmp"), 0, "nothing left in tmp/");
 	ok(wq_sender_commit(w) == 0, "commit");
-	is_int(t_count("q/new"), 1, "only the message that fit in new/");
+	is_int(t_new_count("q/new"), 1, "only the message that fit in new/");
 	wq_sender_close(w);
 	wq_queue_close(q);
 	wq_spool_close(s);
@@ -308,7 +328,7 @@ test_group_limit(void)
 	is_int(t_count("q/tmp"), WQ_SEND_GROUP_MAX, "1000 files in tmp/");
 	ok(wq_sender_commit(w) == 0, "commit");
 	is_int(wq_sender_committed(w), WQ_SEND_GROUP_MAX, "1000 committed");
-	is_int(t_count("q/new"), WQ_SEND_GROUP_MAX, "1000 in new/");
+	is_int(t_new_count("q/new"), WQ_SEND_GROUP_MAX, "1000 in new/");
 	ok(wq_sender_add(w, "m", 1) == 0, "add after the commit");
 	wq_sender_close(w);
 	is_int(t_count("q/tmp"), 0, "tmp/ empty after close");
@@ -335,7 +355,7 @@ test_close_uncommitted(void)
 	is_int(t_count("q/tmp"), 3, "three in tmp/");
 	wq_sender_close(w);
 	is_int(t_count("q/tmp"), 0, "close without commit empties tmp/");
-	is_int(t_count("q/new"), 0, "and nothing reached new/");
+	is_int(t_new_count("q/new"), 0, "and nothing reached new/");
 	wq_sender_close(NULL);
 	wq_queue_close(q);
 	wq_spool_close(s);

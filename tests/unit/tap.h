@@ -26,7 +26,9 @@
  * A case that takes longer than TAP_TIMEOUT seconds is killed and fails.
  *
  * When wq.h was included before this file, a few helpers for libwq tests
- * are defined at the end (t_spool, t_queue, t_path, t_count, ...).
+ * are defined at the end (t_spool, t_queue, t_path, t_count, ...); the
+ * helpers for the bucket tree of new/ (t_new_count, t_new_list, t_new_find,
+ * t_leaf) need wq_priv.h included before this file too.
  */
 #ifndef TAP_H
 #define TAP_H
@@ -432,5 +434,139 @@ t_read(const char *rel, char *buf, size_t len)
 	return got;
 }
 #endif /* WQ_H */
+
+#ifdef WQ_PRIV_H
+/* ---- the bucket tree of new/ ---------------------------------------- */
+
+struct t_tree {
+	char		(*paths)[256];	/* relative to the top, or NULL */
+	size_t		 max, n;
+};
+
+static inline void
+t_tree_walk(const char *top, const char *sub, struct t_tree *t)
+{
+	char path[4096], rel[256];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s%s%s", top, *sub ? "/" : "", sub);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (snprintf(rel, sizeof(rel), "%s%s%s", sub, *sub ? "/" : "",
+		    de->d_name) >= (int)sizeof(rel))
+			bail("path too long under %s: %s", top, rel);
+		snprintf(path, sizeof(path), "%s/%s", top, rel);
+		if (lstat(path, &st) == -1)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			t_tree_walk(top, rel, t);
+		else {
+			if (t->paths != NULL && t->n < t->max)
+				memcpy(t->paths[t->n], rel, sizeof(rel));
+			t->n++;
+		}
+	}
+	closedir(d);
+}
+
+/*
+ * The files (anything but directories, dot names too) anywhere below the
+ * directory rel under tap_dir, as paths relative to it, sorted: for new/
+ * that is serving order.  Their number, which may exceed max.
+ */
+static inline size_t
+t_new_list(const char *rel, char paths[][256], size_t max)
+{
+	struct t_tree t = { paths, max, 0 };
+	char top[4096], tmp[256];
+	size_t i, j;
+
+	t_tree_walk(t_path(top, "%s", rel), "", &t);
+	for (i = 1; i < t.n && i < max; i++)
+		for (j = i; j > 0 && strcmp(paths[j - 1], paths[j]) > 0; j--) {
+			memcpy(tmp, paths[j], sizeof(tmp));
+			memcpy(paths[j], paths[j - 1], sizeof(tmp));
+			memcpy(paths[j - 1], tmp, sizeof(tmp));
+		}
+	return t.n;
+}
+
+/* How many files are anywhere below the directory rel under tap_dir. */
+static inline size_t
+t_new_count(const char *rel)
+{
+	struct t_tree t = { NULL, 0, 0 };
+	char top[4096];
+
+	t_tree_walk(t_path(top, "%s", rel), "", &t);
+	return t.n;
+}
+
+/* The last component of a path. */
+static inline const char *
+t_base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/*
+ * Find the file called name anywhere below the directory dir under
+ * tap_dir; its path relative to tap_dir into rel.  0 found, -1 not.
+ */
+static inline int
+t_new_find(const char *dir, const char *name, char rel[512])
+{
+	static char paths[4096][256];
+	size_t n, i;
+
+	n = t_new_list(dir, paths, 4096);
+	for (i = 0; i < n && i < 4096; i++)
+		if (strcmp(t_base(paths[i]), name) == 0) {
+			snprintf(rel, 512, "%s/%s", dir, paths[i]);
+			return 0;
+		}
+	rel[0] = '\0';
+	return -1;
+}
+
+/*
+ * Make the leaf bucket of rank and time us (microseconds) below
+ * queue/new, as wq_bucket_path names it, with every directory above it;
+ * its path relative to tap_dir ("QUEUE/new/RR/TTTTTT/TT/TT/TT/T") into
+ * rel, for hand-written messages.  us < 0 means now.
+ */
+static inline const char *
+t_leaf(char rel[512], const char *queue, unsigned rank, int64_t us)
+{
+	char bucket[WQ_BUCKET_MAX], path[4096], *p;
+	size_t base;
+
+	need(wq_bucket_path(rank, us < 0 ? wq_now_us() : us, bucket,
+	    sizeof(bucket)) == 0, "wq_bucket_path");
+	need(wq_bucket_valid(bucket), "a valid bucket %s", bucket);
+	snprintf(rel, 512, "%s/new/%s", queue, bucket);
+	t_path(path, "%s", rel);
+	base = strlen(path) - strlen(bucket);
+	for (p = path + base;; p++) {
+		p = strchr(p, '/');
+		if (p != NULL)
+			*p = '\0';
+		need(mkdir(path, 0777) == 0 || errno == EEXIST, "mkdir %s",
+		    path);
+		if (p == NULL)
+			break;
+		*p = '/';
+	}
+	return rel;
+}
+#endif /* WQ_PRIV_H */
 
 #endif /* TAP_H */
