@@ -51,8 +51,8 @@ wq_bucket_path(unsigned rank, int64_t us, char *buf, size_t len)
 	return 0;
 }
 
-static int
-level_name_valid(const char *name, int level)
+int
+wq_bucket_level_valid(const char *name, int level)
 {
 	int i;
 
@@ -63,20 +63,26 @@ level_name_valid(const char *name, int level)
 	return name[i] == '\0';
 }
 
-/* A bucket path as written by wq_bucket_path, and nothing else. */
+/*
+ * A bucket path as written by wq_bucket_path, and nothing else: no
+ * leading, doubled or trailing slash can slip through.
+ */
 int
 wq_bucket_valid(const char *path)
 {
-	char buf[WQ_BUCKET_MAX], *p, *save;
-	int level = 0;
+	const char *p = path;
+	int level, i;
 
-	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf))
-		return 0;
-	for (p = strtok_r(buf, "/", &save); p != NULL;
-	    p = strtok_r(NULL, "/", &save))
-		if (level >= WQ_BUCKET_LEVELS || !level_name_valid(p, level++))
+	for (level = 0; level < WQ_BUCKET_LEVELS; level++) {
+		for (i = 0; i < level_width[level]; i++, p++)
+			if (!isxdigit((unsigned char)*p) ||
+			    isupper((unsigned char)*p))
+				return 0;
+		if (*p != (level == WQ_BUCKET_LEVELS - 1 ? '\0' : '/'))
 			return 0;
-	return level == WQ_BUCKET_LEVELS;
+		p++;
+	}
+	return 1;
 }
 
 /* mkdir every missing directory of a bucket path; *made says if any. */
@@ -188,7 +194,7 @@ list_level(int dirfd, const char *path, int level, char ***names,
 	for (i = 0; i < *n; i++) {
 		if (level >= WQ_BUCKET_LEVELS ?
 		    wq_entry_parse((*names)[i], 0, &e) == 0 :
-		    level_name_valid((*names)[i], level))
+		    wq_bucket_level_valid((*names)[i], level))
 			(*names)[kept++] = (*names)[i];
 		else
 			free((*names)[i]);
@@ -218,8 +224,9 @@ descend(int newfd, char *path, size_t len, int level, int same,
 	const char *want = NULL;
 	int r = 0, cmp;
 
+	/* Gone (pruned by another consumer) or not a directory: skip it. */
 	if (list_level(newfd, plen ? path : ".", level, &names, &n) == -1)
-		return errno == ENOENT ? 0 : -1;
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
 	if (same && d->after != NULL)
 		want = d->after + plen + (plen ? 1 : 0);
 	for (i = 0; i < n && r == 0; i++) {
@@ -239,7 +246,7 @@ descend(int newfd, char *path, size_t len, int level, int same,
 				wq_names_free(d->names, d->n);
 				d->names = NULL;
 				d->n = 0;
-			} else if (errno == ENOENT)
+			} else if (errno == ENOENT || errno == ENOTDIR)
 				r = 0;
 		} else
 			r = descend(newfd, path, len, level + 1, cmp == 0, d);
@@ -299,13 +306,14 @@ int
 wq_bucket_top_rank(struct wq_queue *q, int *rank)
 {
 	char **names;
-	size_t n;
+	size_t n, i;
 
 	if (wq_list_dir(q->newfd, &names, &n) == -1)
 		return -1;
 	*rank = -1;
-	if (n > 0 && level_name_valid(names[0], 0))
-		*rank = (int)strtol(names[0], NULL, 16);
+	for (i = 0; i < n && *rank < 0; i++)
+		if (wq_bucket_level_valid(names[i], 0))
+			*rank = (int)strtol(names[i], NULL, 16);
 	wq_names_free(names, n);
 	return 0;
 }

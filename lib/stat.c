@@ -79,6 +79,8 @@ count_sub(int dirfd, const char *name, void *arg)
 	struct tree_arg *t = arg;
 	int fd, rc;
 
+	if (!wq_bucket_level_valid(name, t->level))
+		return 0;	/* foreign: no consumer looks in there */
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (fd == -1)

@@ -67,6 +67,7 @@ int	 wq_policy_write(int dirfd, const struct wq_policy *, int sync);
 /* lib/bucket.c */
 int	 wq_bucket_path(unsigned rank, int64_t us, char *, size_t);
 int	 wq_bucket_valid(const char *);
+int	 wq_bucket_level_valid(const char *, int level);
 unsigned wq_bucket_rank(const char *);
 int	 wq_bucket_put(struct wq_queue *, int fromfd, const char *from,
 	    const char *bucket, const char *name, int *made);
