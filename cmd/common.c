@@ -154,6 +154,15 @@ wqx_spool(int create)
 	return s;
 }
 
+/* A queue name or path, or exit 64 with the grammar of names. */
+void
+wqx_check_name(const char *name)
+{
+	if (strchr(name, '/') == NULL && !wq_name_valid(name))
+		wqx_die(EINVAL, name, "invalid queue name (want "
+		    "[A-Za-z0-9][A-Za-z0-9._-]{0,79} or a path with a /)");
+}
+
 struct wq_queue *
 wqx_queue(struct wq_spool *s, const char *name)
 {
@@ -163,8 +172,8 @@ wqx_queue(struct wq_spool *s, const char *name)
 		return q;
 	switch (errno) {
 	case EINVAL:
-		wqx_die(EINVAL, name, "invalid queue name (want "
-		    "[A-Za-z0-9][A-Za-z0-9._-]{0,79} or a path with a /)");
+		wqx_check_name(name);
+		wqx_die(EINVAL, name, "cannot open queue");
 	case ENOENT:
 		wqx_die(ENOENT, name, "no such queue (create it with "
 		    "wq-create %s)", name);

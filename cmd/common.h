@@ -35,6 +35,7 @@ void	 wqx_common_option(int ch, const char *usage);
 uint32_t wqx_seconds(const char *what, const char *arg, uint32_t min,
 	    uint32_t max);
 struct wq_spool *wqx_spool(int create);
+void	 wqx_check_name(const char *);
 struct wq_queue *wqx_queue(struct wq_spool *, const char *name);
 void	 wqx_sandbox(const char *promises);
 

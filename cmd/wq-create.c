@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sysexits.h>
 
 #include "common.h"
@@ -68,10 +67,7 @@ main(int argc, char *argv[])
 	wqx_sandbox("stdio rpath wpath cpath");
 	/* Check every name before creating anything. */
 	for (i = 0; i < argc; i++)
-		if (strchr(argv[i], '/') == NULL && !wq_name_valid(argv[i]))
-			wqx_die(EINVAL, argv[i], "invalid queue name (want "
-			    "[A-Za-z0-9][A-Za-z0-9._-]{0,79} or a path with "
-			    "a /)");
+		wqx_check_name(argv[i]);
 	s = wqx_spool(1);
 	for (i = 0; i < argc; i++) {
 		if (wq_queue_create(s, argv[i], &pol, setmask, flags) == 0)

@@ -97,6 +97,21 @@ open_parent(struct wq_spool *s, const char *queue, char *base, size_t len)
 	return fd;
 }
 
+/* Copy the fields of src that setmask names into dst. */
+static void
+apply_policy(struct wq_policy *dst, const struct wq_policy *src,
+    unsigned setmask)
+{
+	if (setmask & WQ_POL_VISIBILITY)
+		dst->visibility = src->visibility;
+	if (setmask & WQ_POL_CLOCK_SKEW)
+		dst->clock_skew = src->clock_skew;
+	if (setmask & WQ_POL_MAX_SIZE)
+		dst->max_size = src->max_size;
+	if (setmask & WQ_POL_SYNC)
+		dst->sync = src->sync;
+}
+
 /* A directory with a policy file, as wq_queue_open wants it. */
 static int
 is_queue(int parent, const char *name)
@@ -125,14 +140,7 @@ update_policy(int parent, const char *name, const struct wq_policy *p,
 		errno = saved == ENOENT ? ENOTDIR : saved;
 		return -1;
 	}
-	if (setmask & WQ_POL_VISIBILITY)
-		cur.visibility = p->visibility;
-	if (setmask & WQ_POL_CLOCK_SKEW)
-		cur.clock_skew = p->clock_skew;
-	if (setmask & WQ_POL_MAX_SIZE)
-		cur.max_size = p->max_size;
-	if (setmask & WQ_POL_SYNC)
-		cur.sync = p->sync;
+	apply_policy(&cur, p, setmask);
 	rc = wq_policy_write(fd, &cur, cur.sync != WQ_SYNC_NONE);
 	saved = errno;
 	close(fd);
@@ -149,16 +157,8 @@ wq_queue_create(struct wq_spool *s, const char *queue,
 	int parent, rc = -1, saved;
 
 	wq_policy_default(&p);
-	if (given != NULL) {
-		if (setmask & WQ_POL_VISIBILITY)
-			p.visibility = given->visibility;
-		if (setmask & WQ_POL_CLOCK_SKEW)
-			p.clock_skew = given->clock_skew;
-		if (setmask & WQ_POL_MAX_SIZE)
-			p.max_size = given->max_size;
-		if (setmask & WQ_POL_SYNC)
-			p.sync = given->sync;
-	}
+	if (given != NULL)
+		apply_policy(&p, given, setmask);
 	if ((parent = open_parent(s, queue, base, sizeof(base))) == -1)
 		return -1;
 	snprintf(tmp, sizeof(tmp), ".%s.new.%08x", base, arc4random());

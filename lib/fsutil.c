@@ -119,53 +119,48 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* All visible names of a directory, sorted.  The fd's offset is reset. */
+struct name_list {
+	char	**names;
+	size_t	  n, cap;
+};
+
+static int
+append_name(int dirfd, const char *name, void *arg)
+{
+	struct name_list *l = arg;
+	char **nn;
+
+	(void)dirfd;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		if ((nn = reallocarray(l->names, l->cap, sizeof(*nn))) == NULL)
+			return -1;
+		l->names = nn;
+	}
+	if ((l->names[l->n] = strdup(name)) == NULL)
+		return -1;
+	l->n++;
+	return 0;
+}
+
+/* All visible names of a directory, sorted. */
 int
 wq_list_dir(int dirfd, char ***namesp, size_t *countp)
 {
-	DIR *d;
-	struct dirent *de;
-	char **names = NULL, **nn;
-	size_t n = 0, cap = 0;
-	int fd, saved;
+	struct name_list l = { NULL, 0, 0 };
+	int saved;
 
-	if ((fd = dup(dirfd)) == -1)
-		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
+	if (wq_walk_dir(dirfd, 0, append_name, &l) == -1) {
+		saved = errno;
+		wq_names_free(l.names, l.n);
+		errno = saved;
 		return -1;
 	}
-	rewinddir(d);
-	errno = 0;
-	while ((de = readdir(d)) != NULL) {
-		if (wq_is_temp_name(de->d_name))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nn = reallocarray(names, cap, sizeof(*names))) ==
-			    NULL)
-				goto fail;
-			names = nn;
-		}
-		if ((names[n] = strdup(de->d_name)) == NULL)
-			goto fail;
-		n++;
-		errno = 0;
-	}
-	if (errno != 0)
-		goto fail;
-	closedir(d);
-	if (n > 1)
-		qsort(names, n, sizeof(*names), cmp_names);
-	*namesp = names;
-	*countp = n;
+	if (l.n > 1)
+		qsort(l.names, l.n, sizeof(*l.names), cmp_names);
+	*namesp = l.names;
+	*countp = l.n;
 	return 0;
-fail:
-	saved = errno;
-	closedir(d);
-	wq_names_free(names, n);
-	errno = saved;
-	return -1;
 }
 
 void
