@@ -133,11 +133,11 @@ load helpers
 	assert_dir_exists "$q/new"
 	assert_spool_untouched
 	run -0 wq-send "$q" hello
-	assert_equal "$(nfiles "$q/new")" 1
+	assert_equal "$(nready "$q")" 1
 	run -0 wq-stat --json "$q"
 	run -0 wq-recv "$q"
 	assert_output hello
-	assert_equal "$(nfiles "$q/new")" 0
+	assert_equal "$(nready "$q")" 0
 	assert_spool_untouched
 }
 

@@ -18,9 +18,9 @@ setup() {
 	local id
 	for id in "${lines[@]}"; do
 		[[ $id =~ $ID_RE ]] || fail "bad id '$id'"
-		assert_file_exists "$WQ_DIR/q/new/80.$id,0"
+		assert_ready q "80.$id,0"
 	done
-	assert_equal "$(nfiles "$WQ_DIR/q/new")" 3
+	assert_equal "$(nready q)" 3
 	run -0 wq-recv -n 3 -l q
 	assert_equal "$output" $'one\ntwo\nthree'
 }
@@ -68,7 +68,7 @@ setup() {
 @test "the message file follows the format" {
 	run -0 wq-send q "hello world"
 	local id=$output f
-	f="$WQ_DIR/q/new/80.$id,0"
+	f=$(ready_file q "80.$id,0")
 	run -0 sed -n 1,4p "$f"
 	assert_line -n 0 "wq 1"
 	assert_line -n 1 "id $id"
@@ -85,8 +85,9 @@ setup() {
 
 @test "the sent time in the file matches the id's time" {
 	run -0 wq-send q x
-	local id=$output sent t
-	sent=$(awk '$1 == "sent" { print $2; exit }' "$WQ_DIR/q/new/80.$id,0")
+	local id=$output sent t f
+	f=$(ready_file q "80.$id,0")
+	sent=$(awk '$1 == "sent" { print $2; exit }' "$f")
 	t=$((16#${id%%.*} / 1000))
 	((sent - t <= 1 && t - sent <= 1)) || fail "sent $sent, id time $t"
 	now=$(now_ms)
@@ -104,7 +105,7 @@ setup() {
 @test "stdin from a pipe is one message" {
 	run -0 bash -c 'printf "a\nb\n" | wq-send q'
 	assert_equal "${#lines[@]}" 1
-	assert_equal "$(nfiles "$WQ_DIR/q/new")" 1
+	assert_equal "$(nready q)" 1
 }
 
 @test "-l: one message per line" {
@@ -113,7 +114,7 @@ setup() {
 	assert_equal "${#lines[@]}" 3
 	run -0 wq-recv -n 3 -l q
 	assert_output $'a\nb b\nc'
-	assert_equal "$(nfiles "$WQ_DIR/q/new")" 0
+	assert_equal "$(nready q)" 0
 }
 
 @test "-l: bodies do not include the newline" {
@@ -136,7 +137,7 @@ setup() {
 	wq-create --sync none fast
 	run -0 bash -c 'seq 1 2500 | wq-send -l fast'
 	assert_equal "${#lines[@]}" 2500
-	assert_equal "$(nfiles "$WQ_DIR/fast/new")" 2500
+	assert_equal "$(nready fast)" 2500
 	run -0 wq-recv -n 3 -l fast
 	assert_output $'1\n2\n3'
 }
@@ -170,11 +171,11 @@ setup() {
 	run -0 --separate-stderr wq-send -q q a b
 	assert_output ""
 	assert_equal "$stderr" ""
-	assert_equal "$(nfiles "$WQ_DIR/q/new")" 2
+	assert_equal "$(nready q)" 2
 	printf 'x\ny\n' >"$IN"
 	run -0 wq-send --quiet -l q <"$IN"
 	assert_output ""
-	assert_equal "$(nfiles "$WQ_DIR/q/new")" 4
+	assert_equal "$(nready q)" 4
 }
 
 @test "a missing queue is 66 and the message says to use wq-create" {
@@ -217,7 +218,7 @@ setup() {
 @test "a body of exactly max-size is accepted" {
 	mkfile_size "$IN" 1048576
 	run -0 wq-send -f "$IN" q
-	assert_equal "$(nfiles "$WQ_DIR/q/new")" 1
+	assert_equal "$(nready q)" 1
 }
 
 @test "BODY mixed with -l, -0 or -f is a usage error (64), nothing sent" {
@@ -239,7 +240,9 @@ setup() {
 @test "an empty BODY argument is an empty message" {
 	run -0 wq-send q ''
 	assert_equal "${#lines[@]}" 1
-	run -0 grep -cE '^size 0+$' "$WQ_DIR/q/new/80.$output,0"
+	local f
+	f=$(ready_file q "80.$output,0")
+	run -0 grep -cE '^size 0+$' "$f"
 }
 
 @test "a queue the user may not write to is 77" {
@@ -265,7 +268,7 @@ setup() {
 	printf 'first\n' >&5
 	# The id is printed, and the message is visible, while input is open.
 	wait_for 5 grep -q . "$BATS_TEST_TMPDIR/ids"
-	assert_equal "$(nfiles "$WQ_DIR/q/new")" 1
+	assert_equal "$(nready q)" 1
 	printf 'second\n' >&5
 	exec 5>&-
 	wait "$pid"

@@ -128,7 +128,7 @@ setup() {
 	run -0 wq-recv --peek q
 	assert_output a
 	assert_stat q 2 0 0
-	assert_file_exists "$WQ_DIR/q/new/80.$id,0"
+	assert_ready q "80.$id,0"
 	assert_equal "$(nfiles "$WQ_DIR/q/cur")" 0
 	run -0 wq-recv --peek -n 2 -l q
 	assert_output $'a\nb'

@@ -28,7 +28,7 @@ setup() {
 	assert_stat q 0 0 1
 	assert_equal "$(stat_get q total)" 1
 	assert_file_exists "$WQ_DIR/q/cur/$receipt"
-	assert_equal "$(nfiles "$WQ_DIR/q/new")" 0
+	assert_equal "$(nready q)" 0
 	# Nobody else gets it while the lease holds.
 	run -1 wq-recv q
 	run -1 wq-recv -L q

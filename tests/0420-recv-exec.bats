@@ -45,7 +45,7 @@ setup() {
 	local id=$output
 	run wq-recv q -- sh -c 'cat >/dev/null; exit 3'
 	assert_stat q 1 0 0
-	assert_file_exists "$WQ_DIR/q/new/80.$id,1"
+	assert_ready q "80.$id,1"
 	run wq-recv q -- false
 	assert_stat q 1 0 0
 	run -0 wq-recv q -- sh -c 'echo "$WQ_RECEIVE_COUNT" > "$D/count"'

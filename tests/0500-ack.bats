@@ -44,7 +44,7 @@ take() {
 	take q
 	run -0 wq-ack --release q "$RECEIPT"
 	assert_stat q 1 0 0
-	assert_file_exists "$WQ_DIR/q/new/80.$id,1"
+	assert_ready q "80.$id,1"
 	assert_equal "$(nfiles "$WQ_DIR/q/cur")" 0
 	run -0 wq-recv --json q
 	jq -e '.receive_count == 2 and .body == "x"' <<<"$output"

@@ -22,6 +22,14 @@ file_bytes() {
 		awk '{ n += $1 } END { print n + 0 }'
 }
 
+# opens_message_file TRACE: print the opens in an strace -y log of anything
+# below new/ or cur/ but the bucket directories of new/ (names of hex digits)
+# and names starting with a dot; status 1 if there are none.
+opens_message_file() {
+	grep -E '(/(new|cur)(/[^>]*)?>, "[^.]|/(new|cur)/[^"]+")' "$1" |
+		grep -vE '(/new(/[0-9a-f]+)*>, "[0-9a-f]+(/[0-9a-f]+)*"|/new(/[0-9a-f]+)+")'
+}
+
 # make_state: 4 messages: 2 ready, 1 in flight, 1 delayed.
 make_state() {
 	wq-send q a bb ccc dddd >/dev/null
@@ -124,7 +132,8 @@ make_state() {
 	local t id f body=old
 	t=$(($(now_ms) - 3600000))
 	id=$(printf '%016x.1.1.00000000.otherhost' $((t * 1000)))
-	f="$WQ_DIR/q/new/80.$id,0"
+	# It has been ready since it was sent: in the bucket of that time.
+	f="$(ready_dir q $((t * 1000)))/80.$id,0"
 	printf 'wq 1\nid %s\nsent %s\nsize %s\n\n%s' "$id" "$t" ${#body} "$body" >"$f"
 	run -0 wq-send q young
 	local age
@@ -143,15 +152,16 @@ make_state() {
 @test "wq-stat never opens a message file" {
 	make_state
 	local trace="$BATS_TEST_TMPDIR/trace"
-	# With -y the directory fd is shown, so opens relative to new/ or cur/
-	# are visible as well as absolute ones.
+	# With -y the directory fd is shown, so opens relative to new/, to a
+	# bucket below it, or to cur/ are visible as well as absolute ones.
 	run -0 strace -f -qq -y -o "$trace" -e trace=open,openat,openat2 \
 		wq-stat --json q
-	# The trace works: the queue directory was opened.
+	# The trace works: the queue directory and the buckets were opened.
 	run -0 grep -E '/q>|/q"' "$trace"
-	run -1 grep -E '(/(new|cur)>, "[^.]|/(new|cur)/[^"]+")' "$trace"
+	run -0 grep -E "/q/new/$LEAF_RE>" "$trace"
+	run -1 opens_message_file "$trace"
 	run -0 strace -f -qq -y -o "$trace" -e trace=open,openat,openat2 wq-stat
-	run -1 grep -E '(/(new|cur)>, "[^.]|/(new|cur)/[^"]+")' "$trace"
+	run -1 opens_message_file "$trace"
 }
 
 @test "wq-stat works on unreadable message files (non-root)" {
@@ -164,8 +174,11 @@ make_state() {
 		env WQ_DIR="$WQ_DIR" PATH="$PATH")
 	"${asnobody[@]}" test -r "$WQ_DIR/q/policy" ||
 		skip "the test directory is not reachable by nobody"
-	local f
-	for f in "$WQ_DIR"/q/new/* "$WQ_DIR"/q/cur/*; do chmod 000 "$f"; done
+	# Every message file, in the buckets of new/ and in cur/.
+	find "$WQ_DIR/q/new" "$WQ_DIR/q/cur" -mindepth 1 ! -type d \
+		-exec chmod 000 {} +
+	[ "$(find "$WQ_DIR/q/new" "$WQ_DIR/q/cur" ! -type d | wc -l)" -eq 4 ] ||
+		fail "expected 4 message files"
 	"${asnobody[@]}" wq-stat --json q >"$BATS_TEST_TMPDIR/json"
 	run -0 jq -rs '[.[] | .. | objects | select(has("ready"))][0]
 		| "\(.ready) \(.delayed) \(.inflight) \(.total)"' "$BATS_TEST_TMPDIR/json"

@@ -12,10 +12,11 @@ setup() {
 	IN="$BATS_TEST_TMPDIR/in"
 }
 
-# traced ARGS...: run wq-send under strace, stdout in $OUT.
+# traced ARGS...: run wq-send under strace, stdout in $OUT.  Strings are
+# shown up to $STRSIZE bytes (256 if not set).
 traced() {
-	strace -f -qq -y -s 256 -o "$TRACE" \
-		-e trace=fsync,fdatasync,syncfs,rename,renameat,renameat2,write \
+	strace -f -qq -y -s "${STRSIZE:-256}" -o "$TRACE" \
+		-e trace=fsync,fdatasync,syncfs,rename,renameat,renameat2,write,mkdir,mkdirat \
 		wq-send "$@" >"$OUT"
 }
 
@@ -40,6 +41,74 @@ re_escape() {
 	sed 's/[].[^$*+?(){}|\\]/\\&/g' <<<"$1"
 }
 
+# A message is renamed from tmp/ into a leaf bucket below new/, and it is
+# that leaf which is fsynced (with the directories above it, up to new/,
+# when they had to be made).
+# LEAF_SYNC: the fsync of any leaf bucket of q.
+LEAF_SYNC="fsync\\([0-9]+<[^>]*/q/new/$LEAF_RE>\\)"
+
+# rename_re ID [COUNT]: the rename of tmp/ID to 80.ID,COUNT (COUNT 0 if not
+# given) in a leaf bucket below new/, whether the new/ fd and a relative
+# path (shown with strace -y) or a whole path.
+rename_re() {
+	local eid
+	eid=$(re_escape "$1")
+	echo "rename.*/q/tmp/$eid\"?, \"[^\"]*/q/new/$LEAF_RE/80\\.$eid,${2:-0}\"|rename.*<[^>]*/q/tmp>, \"$eid\", [0-9]+<[^>]*/q/new>, \"$LEAF_RE/80\\.$eid,${2:-0}\""
+}
+
+# RENAMED: a rename that succeeded (one that failed because the bucket was
+# not there yet is retried once the bucket is made).
+RENAMED='rename.* = 0$'
+
+# leaf_of ID: the leaf bucket (relative to new/) tmp/ID was renamed into.
+leaf_of() {
+	grep -E -- "$(rename_re "$1")" "$TRACE" | grep -E -- "$RENAMED" |
+		tail -n 1 | grep -oE "$LEAF_RE/80\\.[^\"]+\"" | sed 's|/[^/]*$||'
+}
+
+# leaf_sync_re ID: the fsync of the leaf bucket tmp/ID was renamed into.
+leaf_sync_re() {
+	local leaf
+	leaf=$(leaf_of "$1")
+	[ -n "$leaf" ] || fail "no rename of $1 into a leaf bucket in:$(printf '\n')$(cat "$TRACE")" || return 1
+	echo "fsync\\([0-9]+<[^>]*/q/new/$(re_escape "$leaf")>\\)"
+}
+
+# first_after LINE REGEX: the first line after LINE matching REGEX.
+first_after() {
+	grep -nE -- "$2" "$TRACE" | awk -F: -v n="$1" '$1 > n { print $1; exit }'
+}
+
+# assert_synced_before_printed ID: tmp/ID was renamed into a leaf bucket,
+# that leaf was fsynced after the rename, and only then the id printed.
+assert_synced_before_printed() {
+	local r re s w
+	r=$(first "($(rename_re "$1")).* = 0$")
+	[ -n "$r" ] || fail "no rename of $1 into a leaf bucket in:$(printf '\n')$(cat "$TRACE")" || return 1
+	re=$(leaf_sync_re "$1") || return 1
+	s=$(first_after "$r" "$re")
+	w=$(first "write\\(1<.*$(re_escape "$1")")
+	before "$r" "$s" || return 1
+	before "$s" "$w" || return 1
+}
+
+# assert_made_dirs_synced: every bucket directory made under new/ was
+# synced into its parent (the fsync of the parent, after the mkdir) before
+# the first id after that mkdir was printed.
+assert_made_dirs_synced() {
+	local line rel parent s w
+	[ "$(count 'mkdir.* = 0$')" -eq "$(count 'mkdirat\([0-9]+<[^>]*/q/new>, ".* = 0$')" ] ||
+		fail "a directory made otherwise than relative to new/:$(printf '\n')$(cat "$TRACE")" || return 1
+	while IFS=: read -r line rel; do
+		rel=${rel#*/q/new>, \"}
+		rel=${rel%%\"*}
+		parent=$(dirname "new/$rel")
+		s=$(first_after "$line" "fsync\\([0-9]+<[^>]*/q/$(re_escape "$parent")>\\)")
+		w=$(first_after "$line" 'write\(1<')
+		before "$s" "$w" || return 1
+	done < <(grep -nE 'mkdirat\([0-9]+<[^>]*/q/new>, ".*\) = 0$' "$TRACE")
+}
+
 @test "--sync always: file sync, rename into new/, dir fsync, then the id" {
 	wq-create --sync always q
 	traced q hello
@@ -49,27 +118,35 @@ re_escape() {
 	local eid fsync_file rename dsync wr
 	eid=$(re_escape "$id")
 	fsync_file=$(first "(fdatasync|fsync)\\([0-9]+<[^>]*/q/tmp/$eid>\\)")
-	rename=$(first "rename.*/tmp/$eid.*80\\.$eid,0|rename.*\"$eid\".*\"80\\.$eid,0\"")
-	dsync=$(first "fsync\\([0-9]+<[^>]*/q/new>\\)")
+	rename=$(first "($(rename_re "$id")).* = 0$")
+	dsync=$(first_after "$rename" "$(leaf_sync_re "$id")")
+	[ -n "$dsync" ] || fail "no fsync of the leaf of $id after its rename"
 	wr=$(first "write\\(1<.*$eid")
 	before "$fsync_file" "$rename"
 	before "$rename" "$dsync"
 	before "$dsync" "$wr"
 	# Nothing reaches stdout before the directory is synced.
 	before "$dsync" "$(first 'write\(1<')"
-	assert_file_exists "$WQ_DIR/q/new/80.$id,0"
+	# The queue was empty: the bucket directories were made, and each one
+	# is synced into its parent, up to new/, before the id is printed.
+	assert_equal "$(count 'mkdir.* = 0$')" 6
+	assert_made_dirs_synced
+	assert_ready q "80.$id,0"
 }
 
 @test "--sync always with several BODY arguments: every id after its sync" {
 	wq-create q
 	traced q a b c
 	assert_equal "$(wc -l <"$OUT")" 3
-	local dsync
-	dsync=$(first "fsync\\([0-9]+<[^>]*/q/new>\\)")
 	assert_equal "$(count "(fdatasync|fsync)\\([0-9]+<[^>]*/q/tmp/")" 3
-	before "$(last 'rename')" "$(last "fsync\\([0-9]+<[^>]*/q/new>\\)")"
-	before "$dsync" "$(first 'write\(1<')"
-	before "$(last "fsync\\([0-9]+<[^>]*/q/new>\\)")" "$(last 'write\(1<')"
+	local id
+	while read -r id; do
+		assert_synced_before_printed "$id"
+	done <"$OUT"
+	assert_made_dirs_synced
+	before "$(first "$LEAF_SYNC")" "$(first 'write\(1<')"
+	before "$(last 'rename')" "$(last "$LEAF_SYNC")"
+	before "$(last "$LEAF_SYNC")" "$(last 'write\(1<')"
 }
 
 @test "--sync always, -l stream: each file synced, renames, one dir fsync, ids" {
@@ -78,11 +155,16 @@ re_escape() {
 	traced -l q <"$IN"
 	assert_equal "$(wc -l <"$OUT")" 3
 	assert_equal "$(count "(fdatasync|fsync)\\([0-9]+<[^>]*/q/tmp/")" 3
-	assert_equal "$(count 'rename')" 3
-	assert_equal "$(count "fsync\\([0-9]+<[^>]*/q/new>\\)")" 1
+	assert_equal "$(count "$RENAMED")" 3
+	assert_equal "$(count "$LEAF_SYNC")" 1
 	before "$(last "(fdatasync|fsync)\\([0-9]+<[^>]*/q/tmp/")" "$(first 'rename')"
-	before "$(last 'rename')" "$(first "fsync\\([0-9]+<[^>]*/q/new>\\)")"
-	before "$(first "fsync\\([0-9]+<[^>]*/q/new>\\)")" "$(first 'write\(1<')"
+	before "$(last 'rename')" "$(first "$LEAF_SYNC")"
+	before "$(first "$LEAF_SYNC")" "$(first 'write\(1<')"
+	local id
+	while read -r id; do
+		assert_synced_before_printed "$id"
+	done <"$OUT"
+	assert_made_dirs_synced
 }
 
 @test "--sync batch, -l stream: one syncfs, renames, one dir fsync, ids" {
@@ -92,11 +174,16 @@ re_escape() {
 	assert_equal "$(wc -l <"$OUT")" 3
 	assert_equal "$(count 'syncfs\(')" 1
 	assert_equal "$(count "(fdatasync|fsync)\\([0-9]+<[^>]*/q/tmp/")" 0
-	assert_equal "$(count 'rename')" 3
-	assert_equal "$(count "fsync\\([0-9]+<[^>]*/q/new>\\)")" 1
+	assert_equal "$(count "$RENAMED")" 3
+	assert_equal "$(count "$LEAF_SYNC")" 1
 	before "$(first 'syncfs\(')" "$(first 'rename')"
-	before "$(last 'rename')" "$(first "fsync\\([0-9]+<[^>]*/q/new>\\)")"
-	before "$(first "fsync\\([0-9]+<[^>]*/q/new>\\)")" "$(first 'write\(1<')"
+	before "$(last 'rename')" "$(first "$LEAF_SYNC")"
+	before "$(first "$LEAF_SYNC")" "$(first 'write\(1<')"
+	local id
+	while read -r id; do
+		assert_synced_before_printed "$id"
+	done <"$OUT"
+	assert_made_dirs_synced
 }
 
 @test "--sync batch, one message: synced before rename, dir fsync before id" {
@@ -105,22 +192,30 @@ re_escape() {
 	local s
 	s=$(first '(syncfs|fdatasync|fsync)\(')
 	before "$s" "$(first 'rename')"
-	before "$(first 'rename')" "$(first "fsync\\([0-9]+<[^>]*/q/new>\\)")"
-	before "$(first "fsync\\([0-9]+<[^>]*/q/new>\\)")" "$(first 'write\(1<')"
+	before "$(first 'rename')" "$(first "$LEAF_SYNC")"
+	before "$(first "$LEAF_SYNC")" "$(first 'write\(1<')"
+	assert_synced_before_printed "$(cat "$OUT")"
+	assert_made_dirs_synced
 }
 
 @test "--sync always, a long -l stream commits in groups of at most 1000" {
 	wq-create q
 	seq 1 1100 >"$IN"
-	traced -l q <"$IN"
+	# Long strings, so that every printed id shows in the trace.
+	STRSIZE=65536 traced -l q <"$IN"
 	assert_equal "$(wc -l <"$OUT")" 1100
 	local n
-	n=$(count "fsync\\([0-9]+<[^>]*/q/new>\\)")
+	n=$(count "$LEAF_SYNC")
 	((n >= 2)) || fail "$n directory syncs for 1100 messages"
 	((n < 100)) || fail "$n directory syncs for 1100 messages"
 	assert_equal "$(count "(fdatasync|fsync)\\([0-9]+<[^>]*/q/tmp/")" 1100
 	# Every id is printed after the directory sync that covers it.
-	before "$(first "fsync\\([0-9]+<[^>]*/q/new>\\)")" "$(first 'write\(1<')"
+	before "$(first "$LEAF_SYNC")" "$(first 'write\(1<')"
+	local id
+	for id in $(sed -n '1p;1000p;1001p;1100p' "$OUT"); do
+		assert_synced_before_printed "$id"
+	done
+	assert_made_dirs_synced
 }
 
 @test "--sync none: no fsync at all" {
@@ -132,7 +227,7 @@ re_escape() {
 		wq-send -l q <"$IN" >/dev/null
 	cat "$TRACE.l" >>"$TRACE"
 	assert_equal "$(count '(fsync|fdatasync|syncfs|sync|sync_file_range|msync)\(')" 0
-	assert_equal "$(count 'rename')" 2
+	assert_equal "$(count "$RENAMED")" 2
 	assert_equal "$(wc -l <"$OUT")" 2
 	assert_stat q 4 0 0
 }
@@ -200,7 +295,7 @@ re_escape() {
 @test "a torn message (size mismatch) in new/ is skipped, never shown" {
 	wq-create q
 	local id=0000000000000001.1.1.00000000.host
-	printf 'wq 1\nid %s\nsent 1\nsize 10\n\nabc' "$id" >"$(qdir q)/new/80.$id,0"
+	printf 'wq 1\nid %s\nsent 1\nsize 10\n\nabc' "$id" >"$(ready_dir q 1)/80.$id,0"
 	run -0 wq-send q good
 	run -0 wq-recv -n 2 -l q
 	assert_output good
@@ -211,7 +306,7 @@ re_escape() {
 @test "a torn message alone gives exit 1" {
 	wq-create q
 	local id=0000000000000001.1.1.00000000.host
-	printf 'wq 1\nid %s\nsent 1\nsize 10\n\nabcdefghijklmnop' "$id" >"$(qdir q)/new/80.$id,0"
+	printf 'wq 1\nid %s\nsent 1\nsize 10\n\nabcdefghijklmnop' "$id" >"$(ready_dir q 1)/80.$id,0"
 	run -1 wq-recv q
 	refute_output --partial abc
 	run -1 wq-recv -L --json q
@@ -222,7 +317,7 @@ re_escape() {
 	local id t
 	t=$(now_ms)
 	id=$(printf '%016x.1.1.00000000.otherhost' $((t * 1000)))
-	printf 'wq 1\nid %s\nsent %s\nsize 3\n\nabc' "$id" "$t" >"$(qdir q)/new/80.$id,0"
+	printf 'wq 1\nid %s\nsent %s\nsize 3\n\nabc' "$id" "$t" >"$(ready_dir q $((t * 1000)))/80.$id,0"
 	run -0 wq-recv --json q
 	jq -e --arg id "$id" '.id == $id and .body == "abc" and .receive_count == 1' <<<"$output"
 }

@@ -89,7 +89,9 @@ assert_nothing_quarantined() {
 # assert_spool_empty: no message file anywhere, nothing quarantined.
 assert_spool_empty() {
 	local d
-	for d in new cur tmp; do
+	[ "$(nready q)" -eq 0 ] ||
+		fail "new/ holds messages: $(find "$(qdir q)/new" ! -type d | head -5)"
+	for d in cur tmp; do
 		[ "$(nfiles "$(qdir q)/$d")" -eq 0 ] ||
 			fail "$d/ is not empty: $(ls "$(qdir q)/$d" | head -5)"
 	done

@@ -197,7 +197,7 @@ kill_one() {
 	run -0 wq-stat q
 	assert_stat q 0 0 0
 	stat_is q total 0
-	[ "$(nfiles "$(qdir q)/new")" -eq 0 ]
+	[ "$(nready q)" -eq 0 ]
 	[ "$(nfiles "$(qdir q)/cur")" -eq 0 ]
 	[ -z "$(find "$(qdir q)/tmp" -mindepth 1 ! -type f)" ]
 	local left

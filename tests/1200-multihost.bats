@@ -63,7 +63,7 @@ assert_all_receivable() {
 	local n=$1
 	[ -z "$(cat "$D/ids.1" "$D/ids.2" | LC_ALL=C sort | uniq -d | head -n 3)" ] ||
 		fail "duplicate ids: $(cat "$D/ids.1" "$D/ids.2" | LC_ALL=C sort | uniq -d | head -n 3)"
-	[ "$(nfiles "$(qdir q)/new")" -eq "$n" ]
+	[ "$(nready q)" -eq "$n" ]
 	stat_is q ready "$n"
 	bg "$D/recv" wq-recv -f --json -v 600 q
 	wait_for 60 stat_is q total 0
@@ -113,5 +113,5 @@ h\\303\\251 x	h___x
 UPPER-lower-09	UPPER-lower-09
 ${long}.	${long}_
 EOF
-	[ "$(nfiles "$(qdir q)/new")" -eq 4 ]
+	[ "$(nready q)" -eq 4 ]
 }

@@ -111,6 +111,91 @@ nfiles() {
 	fi
 }
 
+# queue_path QUEUE: the directory of QUEUE, a name in the test spool or,
+# with a /, a path to a queue directory (as the commands take it).
+queue_path() {
+	case $1 in
+	*/*) echo "$1" ;;
+	*) qdir "$1" ;;
+	esac
+}
+
+# Ready messages live in a bucket tree below new/ (see lib/bucket.c):
+#
+#	new/RR/TTTTTT/TT/TT/TT/T/RR.ID,COUNT
+#
+# RR is the rank ("80" for now), the five levels below split the time in
+# microseconds at which the message became ready, as 16 hex digits, into
+# digits 0-5, 6-7, 8-9, 10-11 and 12.  Empty buckets may linger until a
+# consumer prunes them, so tests count and find message files, not
+# directory entries.
+
+# TIME_RE: the time levels of a bucket path; LEAF_RE: a leaf bucket path
+# relative to new/ (extended regexes, unanchored).
+TIME_RE='[0-9a-f]{6}/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]'
+LEAF_RE="[0-9a-f]{2}/$TIME_RE"
+
+# nready QUEUE: the number of message files anywhere under new/ (0 if new/
+# does not exist).  Anything that is not a directory counts.
+nready() {
+	local d
+	d="$(queue_path "$1")/new"
+	if [ -d "$d" ]; then
+		find "$d" -mindepth 1 ! -type d | wc -l
+	else
+		echo 0
+	fi
+}
+
+# ready_file QUEUE NAME: the path of the ready message file NAME (such as
+# 80.ID,0) under new/; fails unless there is exactly one, in a leaf bucket
+# of the right shape whose rank is the rank of NAME.
+ready_file() {
+	local d found n
+	d="$(queue_path "$1")/new"
+	found=$(find "$d" -mindepth 1 -name "$2" ! -type d)
+	n=$(printf '%s' "$found" | grep -c '^')
+	if [ "$n" -ne 1 ]; then
+		echo "ready_file: $n files named '$2' under $d: $found" >&2
+		return 1
+	fi
+	if ! [[ ${found#"$d/"} =~ ^${2%%.*}/$TIME_RE/[^/]+$ ]]; then
+		echo "ready_file: '$found' is not in a leaf bucket of $d" >&2
+		return 1
+	fi
+	echo "$found"
+}
+
+# assert_ready QUEUE NAME: the ready message file NAME exists in a leaf.
+assert_ready() {
+	local f
+	f=$(ready_file "$1" "$2") || fail "no ready message $2 in $1"
+	assert_file_exists "$f"
+}
+
+# leaf_for US [RANK]: the leaf bucket path, relative to new/, of a message
+# that became ready at US microseconds since the epoch (RANK 80 if not
+# given).
+leaf_for() {
+	local t
+	t=$(printf '%016x' "$1")
+	echo "${2:-80}/${t:0:6}/${t:6:2}/${t:8:2}/${t:10:2}/${t:12:1}"
+}
+
+# now_us: microseconds since the epoch.
+now_us() {
+	echo "${EPOCHREALTIME/[.,]/}"
+}
+
+# ready_dir QUEUE [US]: make the leaf bucket of QUEUE for a message ready
+# since US microseconds (now if not given) and print its path, for
+# hand-written messages.
+ready_dir() {
+	local d
+	d="$(queue_path "$1")/new/$(leaf_for "${2:-$(now_us)}")"
+	mkdir -p "$d" && echo "$d"
+}
+
 # spool_untouched: the spool root does not exist or is empty.
 spool_untouched() {
 	[ ! -e "$WQ_DIR" ] || [ -z "$(ls -A "$WQ_DIR")" ]
@@ -121,9 +206,13 @@ assert_spool_untouched() {
 	spool_untouched || fail "spool changed: $(find "$WQ_DIR" | head -20)"
 }
 
-# tree QUEUE: a listing of a queue's message names, to compare states.
+# tree QUEUE: a listing of a queue's message names, to compare states:
+# every entry of tmp/ and cur/, and every message file below new/ with its
+# bucket path (empty buckets left behind are not part of the state).
 tree() {
-	(cd "$(qdir "$1")" && find tmp new cur -mindepth 1 | LC_ALL=C sort)
+	(cd "$(qdir "$1")" &&
+		{ find tmp cur -mindepth 1; find new -mindepth 1 ! -type d; } |
+		LC_ALL=C sort)
 }
 
 # stat_get QUEUE FIELD: one field of `wq-stat --json QUEUE`, whether it
