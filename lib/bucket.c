@@ -85,20 +85,26 @@ wq_bucket_valid(const char *path)
 	return 1;
 }
 
-/* mkdir every missing directory of a bucket path; *made says if any. */
+/*
+ * mkdir every missing directory of a bucket path.  *made is lowered to
+ * the level of the highest directory this made (it starts at
+ * WQ_BUCKET_LEVELS: none made).
+ */
 static int
 make_bucket(int newfd, const char *bucket, int *made)
 {
 	char buf[WQ_BUCKET_MAX], *slash;
+	int level;
 
 	strlcpy(buf, bucket, sizeof(buf));
-	for (slash = buf;; slash++) {
+	for (slash = buf, level = 0;; slash++, level++) {
 		slash = strchr(slash, '/');
 		if (slash != NULL)
 			*slash = '\0';
-		if (mkdirat(newfd, buf, 0777) == 0)
-			*made = 1;
-		else if (errno != EEXIST)
+		if (mkdirat(newfd, buf, 0777) == 0) {
+			if (level < *made)
+				*made = level;
+		} else if (errno != EEXIST)
 			return -1;
 		if (slash == NULL)
 			return 0;
@@ -108,7 +114,7 @@ make_bucket(int newfd, const char *bucket, int *made)
 
 /*
  * Rename fromfd/from to new/BUCKET/name, making the bucket if it is
- * missing (or was removed under us as empty).  *made is set when
+ * missing (or was removed under us as empty).  *made is lowered when
  * directories were created, which the caller must then make durable.
  */
 int
@@ -136,15 +142,22 @@ wq_bucket_put(struct wq_queue *q, int fromfd, const char *from,
 	return -1;
 }
 
-/* fsync a bucket and, when it was just made, each directory above it. */
+/*
+ * fsync a leaf bucket, and when directories were made from level `made`
+ * down (WQ_BUCKET_LEVELS: none), each directory that gained one: the
+ * ones at depths made .. WQ_BUCKET_LEVELS - 1, depth 0 being new/.
+ */
 int
 wq_bucket_sync(struct wq_queue *q, const char *bucket, int made)
 {
 	char buf[WQ_BUCKET_MAX], *slash;
-	int fd, rc;
+	int depth, fd, rc;
 
 	strlcpy(buf, bucket, sizeof(buf));
-	for (;;) {
+	for (depth = WQ_BUCKET_LEVELS; depth == WQ_BUCKET_LEVELS ||
+	    depth >= made; depth--) {
+		if (depth == 0)
+			return wq_fsync_dir(q->newfd);
 		if ((fd = openat(q->newfd, buf, O_RDONLY | O_DIRECTORY |
 		    O_CLOEXEC)) == -1)
 			return errno == ENOENT ? 0 : -1;	/* emptied */
@@ -152,12 +165,10 @@ wq_bucket_sync(struct wq_queue *q, const char *bucket, int made)
 		close(fd);
 		if (rc == -1)
 			return -1;
-		if (!made)
-			return 0;
-		if ((slash = strrchr(buf, '/')) == NULL)
-			return wq_fsync_dir(q->newfd);
-		*slash = '\0';
+		if ((slash = strrchr(buf, '/')) != NULL)
+			*slash = '\0';
 	}
+	return 0;
 }
 
 /*

@@ -108,7 +108,7 @@ ready_now(struct wq_queue *q, int dirfd, const char *name,
     const struct wq_entry *e)
 {
 	char bucket[WQ_BUCKET_MAX], target[WQ_RECEIPT_MAX];
-	int made = 0;
+	int made = WQ_BUCKET_LEVELS;
 
 	if (wq_entry_format(e, 0, target, sizeof(target)) == -1 ||
 	    wq_bucket_path(e->rank, wq_now_us(), bucket, sizeof(bucket)) == -1)

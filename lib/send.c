@@ -241,7 +241,7 @@ wq_sender_commit(struct wq_sender *s)
 	char name[WQ_RECEIPT_MAX];
 	char bucket[WQ_BUCKET_MAX];
 	size_t i = 0;
-	int saved = 0, made = 0;
+	int saved = 0, made = WQ_BUCKET_LEVELS;
 
 	s->ndone = 0;
 	if (s->npending == 0)

@@ -309,3 +309,10 @@ send() {
 lease_json() {
 	wq-recv -L --json "$@" </dev/null
 }
+
+# strace ARGS...: strace, with LeakSanitizer off in the traced commands
+# (it cannot run under ptrace), so that `make check SANITIZE=1` can trace.
+strace() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		command strace "$@"
+}
