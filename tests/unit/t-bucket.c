@@ -375,19 +375,19 @@ test_put_recreate(void)
 
 	bucket(b, 0x80, T0);
 	t_write("q/tmp/one", "1", 1);
-	made = 0;
+	made = WQ_BUCKET_LEVELS;
 	ok(wq_bucket_put(q, q->tmpfd, "one", b, "80.one,0", &made) == 0,
 	    "put into a bucket that does not exist yet");
-	is_int(made, 1, "made is set");
+	is_int(made, 0, "made: every level, from the rank down");
 	ok(exists("q/new/80/000612/34/56/78/9/80.one,0"), "the file is there");
 	ok(!exists("q/tmp/one"), "and gone from tmp/");
 	ok(wq_bucket_sync(q, b, made) == 0, "wq_bucket_sync");
 
 	t_write("q/tmp/two", "2", 1);
-	made = 0;
+	made = WQ_BUCKET_LEVELS;
 	ok(wq_bucket_put(q, q->tmpfd, "two", b, "80.two,0", &made) == 0,
 	    "put into the existing bucket");
-	is_int(made, 0, "made is not set");
+	is_int(made, WQ_BUCKET_LEVELS, "made: nothing");
 	ok(wq_bucket_sync(q, b, made) == 0, "wq_bucket_sync");
 
 	/* a consumer emptied and pruned the leaf and its parents */
@@ -396,10 +396,10 @@ test_put_recreate(void)
 	ok(first_is(q, NULL, 1, NULL, 0), "pruned: ENOMSG");
 	ok(!is_dir("q/new/80"), "the whole tree is gone");
 	t_write("q/tmp/three", "3", 1);
-	made = 0;
+	made = WQ_BUCKET_LEVELS;
 	ok(wq_bucket_put(q, q->tmpfd, "three", b, "80.three,0", &made) == 0,
 	    "put after the bucket was removed");
-	is_int(made, 1, "made is set again");
+	is_int(made, 0, "made: every level again");
 	snprintf(rel, sizeof(rel), "q/new/%s/80.three,0", b);
 	ok(exists(rel), "the file is there");
 	ok(wq_bucket_sync(q, b, made) == 0, "wq_bucket_sync");
@@ -408,18 +408,19 @@ test_put_recreate(void)
 	need(unlink(t_path(path, "%s", rel)) == 0, "unlink");
 	need(rmdir(t_path(path, "q/new/%s", b)) == 0, "rmdir the leaf");
 	t_write("q/tmp/four", "4", 1);
-	made = 0;
+	made = WQ_BUCKET_LEVELS;
 	ok(wq_bucket_put(q, q->tmpfd, "four", b, "80.four,0", &made) == 0 &&
-	    made == 1, "put after only the leaf was removed");
+	    made == WQ_BUCKET_LEVELS - 1,
+	    "put after only the leaf was removed: made the leaf alone");
 	ok(exists("q/new/80/000612/34/56/78/9/80.four,0"), "the file is there");
 
 	/* a missing source is an error, and makes nothing */
-	made = 0;
+	made = WQ_BUCKET_LEVELS;
 	is_err(wq_bucket_put(q, q->tmpfd, "nosuch", bucket(b, 0x80, T0 +
 	    INT64_C(0x100000000000)), "80.nosuch,0", &made), ENOENT,
 	    "a missing source: ENOENT");
 	ok(!is_dir("q/new/80/100612"), "no bucket made for it");
-	is_int(made, 0, "made is not set");
+	is_int(made, WQ_BUCKET_LEVELS, "made: nothing");
 	ok(wq_bucket_sync(q, b, 0) == 0, "wq_bucket_sync of a missing bucket");
 	wq_queue_close(q);
 	wq_spool_close(s);
