@@ -80,7 +80,9 @@ output(struct wq_msg *m, const struct opts *o)
 	char *js;
 
 	if (o->json) {
-		if ((js = wq_msg_json(m)) == NULL)
+		/* Only a lease's receipt is of use to the reader. */
+		if ((js = wq_msg_json(m, o->lease ? 0 : WQ_JSON_NO_RECEIPT))
+		    == NULL)
 			return -1;
 		printf("%s\n", js);
 		free(js);

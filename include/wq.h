@@ -139,7 +139,8 @@ int	 wq_msg_extend(struct wq_msg *, uint32_t secs);
 void	 wq_msg_free(struct wq_msg *);
 
 /* lib/json.c */
-char	*wq_msg_json(struct wq_msg *);
+#define WQ_JSON_NO_RECEIPT 0x01u	/* receipt: null (pop mode, peek) */
+char	*wq_msg_json(struct wq_msg *, unsigned flags);
 
 /* lib/stat.c */
 int	 wq_queue_stat(struct wq_queue *, struct wq_stat *);

@@ -55,9 +55,12 @@ timestamp(int64_t ms)
 	return json_string(buf);
 }
 
-/* The message as a compact JSON object, malloc'd; NULL on failure. */
+/*
+ * The message as a compact JSON object, malloc'd; NULL on failure.  The
+ * receipt is null for a peeked message or with WQ_JSON_NO_RECEIPT.
+ */
 char *
-wq_msg_json(struct wq_msg *m)
+wq_msg_json(struct wq_msg *m, unsigned flags)
 {
 	const void *body;
 	size_t len;
@@ -68,7 +71,8 @@ wq_msg_json(struct wq_msg *m)
 		return NULL;
 	o = json_pack("{s:s, s:o, s:{}, s:i, s:o, s:I, s:n}",
 	    "id", m->ent.id,
-	    "receipt", m->peeked ? json_null() : json_string(m->receipt),
+	    "receipt", m->peeked || (flags & WQ_JSON_NO_RECEIPT) ? json_null() :
+	    json_string(m->receipt),
 	    "attributes",
 	    "priority", wq_msg_priority(m),
 	    "sent_at", timestamp(m->sent_ms),
