@@ -237,3 +237,13 @@ setup() {
 	run -64 --separate-stderr wq-recv -n '' q
 	assert_stat q 1 0 0
 }
+
+@test "--json: the receipt is null in pop mode and --peek, a receipt with -L" {
+	send q a b c >/dev/null
+	run -0 wq-recv --json --peek q
+	assert_equal "$(jq -r .receipt <<<"$output")" null
+	run -0 wq-recv --json q
+	assert_equal "$(jq -r .receipt <<<"$output")" null
+	run -0 wq-recv -L --json q
+	[[ $(jq -r .receipt <<<"$output") =~ $RECEIPT_RE ]]
+}
