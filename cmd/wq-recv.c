@@ -67,6 +67,7 @@ struct opts {
 struct job {
 	pid_t		 pid;
 	struct wq_msg	*m;
+	int		 lost;	/* the lease could not be extended */
 };
 
 static const char *qname;
@@ -232,6 +233,7 @@ spawn(struct job *j, struct wq_msg *m, char **command,
 	}
 	j->pid = pid;
 	j->m = m;
+	j->lost = 0;
 }
 
 /* A command ended: ack on exit 0, otherwise release for a retry. */
@@ -289,13 +291,17 @@ extend_leases(struct job *jobs, const struct opts *o, uint32_t vis)
 	uint32_t i;
 
 	for (i = 0; i < o->jobs; i++) {
-		if (jobs[i].pid == 0)
+		if (jobs[i].pid == 0 || jobs[i].lost)
 			continue;
 		due = wq_msg_deadline_ms(jobs[i].m) - half;
 		if (due <= now) {
-			if (wq_msg_extend(jobs[i].m, vis) == -1)
+			if (wq_msg_extend(jobs[i].m, vis) == -1) {
+				/* Say it once; the command runs on. */
 				wqx_warn(errno, qname, "message %s: cannot "
 				    "extend lease", wq_msg_id(jobs[i].m));
+				jobs[i].lost = 1;
+				continue;
+			}
 			due = wq_msg_deadline_ms(jobs[i].m) - half;
 		}
 		if (due < next)
