@@ -182,3 +182,12 @@ setup() {
 	alive "$pid" || fail "wq-recv -f exited"
 	wait_for 5 stat_is q total 0
 }
+
+@test "a lease lost while the command runs is reported once, without a busy loop" {
+	send q job >/dev/null
+	# The command gives its own lease up, so every extension must fail.
+	run -0 --separate-stderr wq-recv -v 1 q -- sh -c \
+		'wq-ack "$WQ_QUEUE" "$WQ_RECEIPT"; sleep 2'
+	assert_equal "$(grep -c 'cannot extend lease' <<<"$stderr")" 1
+	assert_stat q 0 0 0
+}
