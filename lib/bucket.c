@@ -222,6 +222,22 @@ struct descent {
 	size_t		 n;
 };
 
+/* Load the entries of a leaf into d: 1 if it has any, 0 empty or gone. */
+static int
+take_leaf(int newfd, const char *path, struct descent *d)
+{
+	if (list_level(newfd, path, WQ_BUCKET_LEVELS, &d->names, &d->n) == -1)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+	if (d->n > 0) {
+		strlcpy(d->leaf, path, WQ_BUCKET_MAX);
+		return 1;
+	}
+	wq_names_free(d->names, d->n);
+	d->names = NULL;
+	d->n = 0;
+	return 0;
+}
+
 /*
  * Find the first leaf below path (at level) that holds entries, in name
  * order, skipping leaves up to d->after.  Returns 1 found, 0 none, -1.
@@ -246,20 +262,10 @@ descend(int newfd, char *path, size_t len, int level, int same,
 			continue;
 		snprintf(path + plen, len - plen, "%s%s", plen ? "/" : "",
 		    names[i]);
-		if (level == WQ_BUCKET_LEVELS - 1) {
-			if (cmp == 0)
-				r = 0;	/* the leaf itself: strictly after */
-			else if ((r = list_level(newfd, path, WQ_BUCKET_LEVELS,
-			    &d->names, &d->n)) == 0 && d->n > 0) {
-				strlcpy(d->leaf, path, WQ_BUCKET_MAX);
-				r = 1;
-			} else if (r == 0) {
-				wq_names_free(d->names, d->n);
-				d->names = NULL;
-				d->n = 0;
-			} else if (errno == ENOENT || errno == ENOTDIR)
-				r = 0;
-		} else
+		if (level == WQ_BUCKET_LEVELS - 1)
+			/* Strictly after d->after: not that leaf itself. */
+			r = cmp == 0 ? 0 : take_leaf(newfd, path, d);
+		else
 			r = descend(newfd, path, len, level + 1, cmp == 0, d);
 		/* Empty (or only foreign names): remove it, unless it is the
 		 * leaf we were told to start after, which was not looked at. */
