@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # wq — a message queue that lives in a directory.
 
-VERSION != cat VERSION
+# The one place the version is written is include/wq.h.
+VERSION != sed -n 's/^\#define WQ_VERSION[^"]*"\(.*\)"/\1/p' include/wq.h
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
@@ -24,7 +25,7 @@ endif
 
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 \
 	-Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
-	-fPIC -Iinclude -Ilib $(DEP_CFLAGS) -DWQ_BUILD_VERSION='"$(VERSION)"'
+	-fPIC -Iinclude -Ilib $(DEP_CFLAGS)
 LIBS = $(DEP_LIBS) -lresolv
 
 LIB_SRC = $(sort $(wildcard lib/*.c))

@@ -121,7 +121,7 @@ wqx_common_option(int ch, const char *usage)
 	case 'h':
 		wqx_usage_exit(usage, 0);
 	case 'V':
-		printf("%s %s\n", getprogname(), WQ_BUILD_VERSION);
+		printf("%s %s\n", getprogname(), WQ_VERSION);
 		exit(0);
 	default:
 		wqx_usage_exit(usage, EX_USAGE);
