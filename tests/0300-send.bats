@@ -254,6 +254,8 @@ setup() {
 		env WQ_DIR="$WQ_DIR" PATH="$PATH")
 	"${asnobody[@]}" test -r "$WQ_DIR/q/policy" ||
 		skip "the test directory is not reachable by nobody"
+	"${asnobody[@]}" wq-stat --version >/dev/null 2>&1 ||
+		skip "the built binaries are not reachable by nobody"
 	run -77 --separate-stderr "${asnobody[@]}" wq-send q body
 	assert_err send q
 	assert_equal "$(tree q)" ""

@@ -174,6 +174,8 @@ make_state() {
 		env WQ_DIR="$WQ_DIR" PATH="$PATH")
 	"${asnobody[@]}" test -r "$WQ_DIR/q/policy" ||
 		skip "the test directory is not reachable by nobody"
+	"${asnobody[@]}" wq-stat --version >/dev/null 2>&1 ||
+		skip "the built binaries are not reachable by nobody"
 	# Every message file, in the buckets of new/ and in cur/.
 	find "$WQ_DIR/q/new" "$WQ_DIR/q/cur" -mindepth 1 ! -type d \
 		-exec chmod 000 {} +
