@@ -291,3 +291,21 @@ setup() {
 	wait "$pid"
 	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/ids")" 1
 }
+
+@test "-f -: standard input is one of the files" {
+	printf 'one' >"$BATS_TEST_TMPDIR/f1"
+	run -0 wq-send -f "$BATS_TEST_TMPDIR/f1" -f - q < <(printf 'two\n')
+	assert_equal "${#lines[@]}" 2
+	wq-recv -n 2 -0 q >"$BATS_TEST_TMPDIR/out"
+	printf 'one\0two\n\0' >"$BATS_TEST_TMPDIR/want"
+	run -0 cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/out"
+}
+
+@test "-f with a missing file sends nothing, not even the files before it" {
+	printf 'one' >"$BATS_TEST_TMPDIR/f1"
+	run -64 --separate-stderr wq-send -f "$BATS_TEST_TMPDIR/f1" \
+		-f "$BATS_TEST_TMPDIR/nosuch" q
+	assert_equal "$output" ""
+	assert_err send q 'nosuch'
+	assert_equal "$(nready q)" 0
+}
