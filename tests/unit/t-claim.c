@@ -34,17 +34,6 @@ send_n(struct wq_queue *q, size_t n, char ids[][WQ_ID_MAX])
 	}
 }
 
-static int
-body_is(struct wq_msg *m, const char *want)
-{
-	const void *b;
-	size_t len;
-
-	if (wq_msg_body(m, &b, &len) == -1)
-		return 0;
-	return len == strlen(want) && memcmp(b, want, len) == 0;
-}
-
 static void
 test_order(void)
 {
@@ -63,7 +52,7 @@ test_order(void)
 			break;
 		is_str(wq_msg_id(m), ids[i], "claimed in send order");
 		snprintf(body, sizeof(body), "message %zu", i);
-		ok(body_is(m, body), "body of message %zu", i);
+		ok(t_body_is(m, body), "body of message %zu", i);
 		wq_msg_free(m);
 	}
 	m = (struct wq_msg *)1;
@@ -463,7 +452,7 @@ test_peek(void)
 	need((c = wq_consumer_open(q, 0)) != NULL, "claiming consumer");
 	if (ok(wq_peek(p, &m) == 0, "peek")) {
 		is_str(wq_msg_id(m), ids[0], "the first message");
-		ok(body_is(m, "message 0"), "its body");
+		ok(t_body_is(m, "message 0"), "its body");
 		is_int(wq_msg_receive_count(m), 0, "receive count 0");
 		is_str(wq_msg_receipt(m), "", "no receipt");
 		is_err(wq_msg_ack(m), EINVAL, "cannot be acked");
@@ -616,7 +605,7 @@ test_corrupt(void)
 	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
 	if (ok(wq_claim(c, &m) == 0, "claim")) {
 		is_str(wq_msg_id(m), ids[2], "the next valid message");
-		ok(body_is(m, "message 2"), "its body");
+		ok(t_body_is(m, "message 2"), "its body");
 		wq_msg_free(m);
 	}
 	is_int(t_new_count("q/new"), 0, "new/ is empty");

@@ -45,17 +45,6 @@ send_later(long ms, const char *body)
 }
 
 static int
-body_is(struct wq_msg *m, const char *want)
-{
-	const void *b;
-	size_t len;
-
-	if (wq_msg_body(m, &b, &len) == -1)
-		return 0;
-	return len == strlen(want) && memcmp(b, want, len) == 0;
-}
-
-static int
 reaped_ok(pid_t pid)
 {
 	int status;
@@ -146,7 +135,7 @@ test_wake_on_send(void)
 	m = wait_claim(c, until, &waits);
 	if (ok(m != NULL, "a message arrived")) {
 		ok(wq_now_ms() < until, "before the deadline");
-		ok(body_is(m, "wake up"), "the child's message");
+		ok(t_body_is(m, "wake up"), "the child's message");
 		wq_msg_free(m);
 	}
 	diag("%d wait(s)", waits);

@@ -355,6 +355,18 @@ t_queue(struct wq_spool *s, const char *name, const struct wq_policy *pol,
 	return q;
 }
 
+/* The body of a message is exactly the string want. */
+static inline int
+t_body_is(struct wq_msg *m, const char *want)
+{
+	const void *b;
+	size_t len;
+
+	if (wq_msg_body(m, &b, &len) == -1)
+		return 0;
+	return len == strlen(want) && memcmp(b, want, len) == 0;
+}
+
 /* Sorted names of a directory under tap_dir (no dot names). */
 static inline size_t
 t_list(const char *rel, char names[][256], size_t max)
