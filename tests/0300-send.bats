@@ -246,17 +246,8 @@ setup() {
 }
 
 @test "a queue the user may not write to is 77" {
-	command -v setpriv >/dev/null || skip "no setpriv"
-	local d=$BATS_TEST_TMPDIR
-	while [ "$d" != / ]; do chmod a+x "$d"; d=$(dirname "$d"); done
-	chmod -R a+rX "$WQ_DIR"
-	local asnobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups
-		env WQ_DIR="$WQ_DIR" PATH="$PATH")
-	"${asnobody[@]}" test -r "$WQ_DIR/q/policy" ||
-		skip "the test directory is not reachable by nobody"
-	"${asnobody[@]}" wq-stat --version >/dev/null 2>&1 ||
-		skip "the built binaries are not reachable by nobody"
-	run -77 --separate-stderr "${asnobody[@]}" wq-send q body
+	open_spool_to_nobody a+rX
+	run -77 --separate-stderr as_nobody wq-send q body
 	assert_err send q
 	assert_equal "$(tree q)" ""
 }

@@ -165,23 +165,14 @@ make_state() {
 }
 
 @test "wq-stat works on unreadable message files (non-root)" {
-	command -v setpriv >/dev/null || skip "no setpriv"
 	make_state
-	local d=$BATS_TEST_TMPDIR
-	while [ "$d" != / ]; do chmod a+x "$d"; d=$(dirname "$d"); done
-	chmod -R a+rwX "$WQ_DIR"
-	local asnobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups
-		env WQ_DIR="$WQ_DIR" PATH="$PATH")
-	"${asnobody[@]}" test -r "$WQ_DIR/q/policy" ||
-		skip "the test directory is not reachable by nobody"
-	"${asnobody[@]}" wq-stat --version >/dev/null 2>&1 ||
-		skip "the built binaries are not reachable by nobody"
+	open_spool_to_nobody a+rwX
 	# Every message file, in the buckets of new/ and in cur/.
 	find "$WQ_DIR/q/new" "$WQ_DIR/q/cur" -mindepth 1 ! -type d \
 		-exec chmod 000 {} +
 	[ "$(find "$WQ_DIR/q/new" "$WQ_DIR/q/cur" ! -type d | wc -l)" -eq 4 ] ||
 		fail "expected 4 message files"
-	"${asnobody[@]}" wq-stat --json q >"$BATS_TEST_TMPDIR/json"
+	as_nobody wq-stat --json q >"$BATS_TEST_TMPDIR/json"
 	run -0 jq -rs '[.[] | .. | objects | select(has("ready"))][0]
 		| "\(.ready) \(.delayed) \(.inflight) \(.total)"' "$BATS_TEST_TMPDIR/json"
 	assert_output "2 1 1 4"

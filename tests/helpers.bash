@@ -316,3 +316,24 @@ strace() {
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 		command strace "$@"
 }
+
+# as_nobody COMMAND [ARG...]: run COMMAND as the user nobody, with this
+# test's WQ_DIR and PATH.
+as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env WQ_DIR="$WQ_DIR" PATH="$PATH" "$@"
+}
+
+# open_spool_to_nobody MODE: let nobody reach the test spool (chmod -R
+# MODE on it, a+x on the directories above), or skip the test where
+# nobody still cannot reach it or run the built binaries.
+open_spool_to_nobody() {
+	local d=$BATS_TEST_TMPDIR
+	command -v setpriv >/dev/null || skip "no setpriv"
+	while [ "$d" != / ]; do chmod a+x "$d"; d=$(dirname "$d"); done
+	chmod -R "$1" "$WQ_DIR"
+	as_nobody test -r "$WQ_DIR/q/policy" ||
+		skip "the test directory is not reachable by nobody"
+	as_nobody wq-stat --version >/dev/null 2>&1 ||
+		skip "the built binaries are not reachable by nobody"
+}
