@@ -75,11 +75,8 @@ with_lease(struct wq_queue *q, const char *receipt,
 	char name[WQ_RECEIPT_MAX];
 	int i;
 
-	if (!wq_receipt_valid(receipt) ||
-	    wq_entry_parse(receipt, 1, &e) == -1) {
-		errno = EINVAL;
+	if (wq_receipt_parse(receipt, &e) == -1)
 		return -1;
-	}
 	strlcpy(name, receipt, sizeof(name));
 	for (i = 0; i < LEASE_RETRIES; i++) {
 		if (op(q, name, &e, arg) == 0)

@@ -208,14 +208,25 @@ wq_entry_format(const struct wq_entry *e, int incur, char *buf, size_t len)
 	return 0;
 }
 
+/* A receipt is the cur/ name of a lease: not of a delayed message. */
+int
+wq_receipt_parse(const char *receipt, struct wq_entry *e)
+{
+	if (strlen(receipt) >= WQ_RECEIPT_MAX ||
+	    wq_entry_parse(receipt, 1, e) == -1 ||
+	    strcmp(e->nonce, WQ_DELAYED) == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
 int
 wq_receipt_valid(const char *receipt)
 {
 	struct wq_entry e;
 
-	return strlen(receipt) < WQ_RECEIPT_MAX &&
-	    wq_entry_parse(receipt, 1, &e) == 0 &&
-	    strcmp(e.nonce, WQ_DELAYED) != 0;
+	return wq_receipt_parse(receipt, &e) == 0;
 }
 
 static const char *const sync_names[] = { "always", "batch", "none" };

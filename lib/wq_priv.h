@@ -56,6 +56,7 @@ struct wq_msg {
 /* lib/name.c */
 int	 wq_entry_parse(const char *, int incur, struct wq_entry *);
 int	 wq_entry_format(const struct wq_entry *, int incur, char *, size_t);
+int	 wq_receipt_parse(const char *, struct wq_entry *);
 int	 wq_id_new(char id[WQ_ID_MAX]);
 void	 wq_nonce_new(char nonce[17]);
 int	 wq_id_time_ms(const char *, int64_t *);
