@@ -112,18 +112,6 @@ apply_policy(struct wq_policy *dst, const struct wq_policy *src,
 		dst->sync = src->sync;
 }
 
-/* A directory with a policy file, as wq_queue_open wants it. */
-static int
-is_queue(int parent, const char *name)
-{
-	char path[300];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/policy", name);
-	return fstatat(parent, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(st.st_mode);
-}
-
 static int
 update_policy(int parent, const char *name, const struct wq_policy *p,
     unsigned setmask)
@@ -176,7 +164,7 @@ wq_queue_create(struct wq_spool *s, const char *queue,
 	if (errno == ENOTEMPTY || errno == EEXIST || errno == ENOTDIR ||
 	    errno == EISDIR) {
 		/* Something is there: a queue, or something else. */
-		if (!is_queue(parent, base))
+		if (!wq_is_queue_dir(parent, base))
 			errno = EEXIST;
 		else if (flags & WQ_CREATE_UPDATE)
 			rc = update_policy(parent, base, &p, setmask);

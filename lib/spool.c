@@ -98,13 +98,24 @@ wq_spool_path(const struct wq_spool *s)
 	return s->path;
 }
 
+/* A directory with a policy file, as wq_queue_open wants it. */
+int
+wq_is_queue_dir(int parent, const char *name)
+{
+	char path[300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/policy", name);
+	return fstatat(parent, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode);
+}
+
 /* Names of the queues in the spool: valid names with a policy file. */
 int
 wq_spool_list(struct wq_spool *s, char ***namesp, size_t *countp)
 {
-	char **names, path[WQ_NAME_MAX + 16];
+	char **names;
 	size_t n, i, kept = 0;
-	struct stat st;
 
 	if (s->fd == -1) {
 		*namesp = NULL;
@@ -114,10 +125,7 @@ wq_spool_list(struct wq_spool *s, char ***namesp, size_t *countp)
 	if (wq_list_dir(s->fd, &names, &n) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/policy", names[i]);
-		if (wq_name_valid(names[i]) &&
-		    fstatat(s->fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode))
+		if (wq_name_valid(names[i]) && wq_is_queue_dir(s->fd, names[i]))
 			names[kept++] = names[i];
 		else
 			free(names[i]);

@@ -61,6 +61,9 @@ int	 wq_id_new(char id[WQ_ID_MAX]);
 void	 wq_nonce_new(char nonce[17]);
 int	 wq_id_time_ms(const char *, int64_t *);
 
+/* lib/spool.c */
+int	 wq_is_queue_dir(int parent, const char *name);
+
 /* lib/policy.c */
 int	 wq_policy_read(int dirfd, struct wq_policy *);
 int	 wq_policy_write(int dirfd, const struct wq_policy *, int sync);
