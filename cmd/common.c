@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include "common.h"
 
@@ -138,6 +139,69 @@ wqx_seconds(const char *what, const char *arg, uint32_t min, uint32_t max)
 	if (errstr != NULL)
 		wqx_die(EINVAL, NULL, "%s is %s: %s", what, errstr, arg);
 	return (uint32_t)v;
+}
+
+int
+wqx_integer(const char *what, const char *arg, int min, int max)
+{
+	const char *errstr;
+	long long v;
+
+	v = strtonum(arg, min, max, &errstr);
+	if (errstr != NULL)
+		wqx_die(EINVAL, NULL, "%s is %s: %s (want %d to %d)", what,
+		    errstr, arg, min, max);
+	return (int)v;
+}
+
+/*
+ * A point in time as milliseconds since the epoch: "@SECONDS", or ISO 8601
+ * "YYYY-MM-DDTHH:MM[:SS]" (a space may stand for the T) in UTC with a "Z"
+ * or an offset "+HH:MM", or in local time without either.
+ */
+int64_t
+wqx_time(const char *what, const char *arg)
+{
+	static const char *const forms[] = { "%Y-%m-%dT%H:%M:%S",
+	    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M" };
+	const char *errstr, *end = NULL;
+	struct tm tm;
+	time_t t;
+	size_t i;
+	int sign, hh, mm, n = 0;
+
+	if (arg[0] == '@') {
+		t = (time_t)strtonum(arg + 1, 0, INT64_MAX / 1000, &errstr);
+		if (errstr == NULL)
+			return (int64_t)t * 1000;
+		end = NULL;
+	}
+	for (i = 0; arg[0] != '@' && end == NULL && i < 4; i++) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(arg, forms[i], &tm);
+	}
+	if (end == NULL)
+		goto bad;
+	if (*end == '\0') {
+		tm.tm_isdst = -1;
+		if ((t = mktime(&tm)) == (time_t)-1)
+			goto bad;
+		return (int64_t)t * 1000;
+	}
+	if (strcmp(end, "Z") == 0)
+		sign = 0, hh = mm = 0;
+	else if ((*end == '+' || *end == '-') &&
+	    sscanf(end + 1, "%2d:%2d%n", &hh, &mm, &n) == 2 &&
+	    end[1 + n] == '\0' && hh < 24 && mm < 60)
+		sign = *end == '-' ? -1 : 1;
+	else
+		goto bad;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		goto bad;
+	return ((int64_t)t - sign * (hh * 3600 + mm * 60)) * 1000;
+bad:
+	wqx_die(EINVAL, NULL, "%s is invalid: %s (want @SECONDS or "
+	    "YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM])", what, arg);
 }
 
 struct wq_spool *

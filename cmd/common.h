@@ -17,8 +17,14 @@
 /* Long-only options, numbered past any short option character. */
 enum {
 	OPT_JSON = 256, OPT_PEEK, OPT_RETRY_DELAY, OPT_VISIBILITY, OPT_SYNC,
-	OPT_RELEASE, OPT_DELAY, OPT_EXTEND
+	OPT_RELEASE, OPT_DELAY, OPT_EXTEND, OPT_AT, OPT_GROUP, OPT_DEDUP,
+	OPT_DEAD, OPT_RETENTION, OPT_MAX_RECEIVES, OPT_DEAD_LETTER,
+	OPT_MAX_SIZE, OPT_MAX_DEPTH, OPT_FIFO, OPT_DEDUP_WINDOW,
+	OPT_CONTENT_DEDUP, OPT_COMPRESS, OPT_FANOUT, OPT_MODE, OPT_CLOCK_SKEW,
+	OPT_TO
 };
+
+#define WQ_DELAY_MAX	(366 * 24 * 3600)	/* longest delay, seconds */
 
 #define WQX_COMMON_LONGOPTS \
 	{ "dir",	required_argument,	NULL,	'd' }, \
@@ -34,6 +40,8 @@ noreturn void wqx_usage_exit(const char *usage, int status);
 void	 wqx_common_option(int ch, const char *usage);
 uint32_t wqx_seconds(const char *what, const char *arg, uint32_t min,
 	    uint32_t max);
+int	 wqx_integer(const char *what, const char *arg, int min, int max);
+int64_t	 wqx_time(const char *what, const char *arg);
 struct wq_spool *wqx_spool(int create);
 void	 wqx_check_name(const char *);
 struct wq_queue *wqx_queue(struct wq_spool *, const char *name);

@@ -191,6 +191,30 @@ command_exists(const char *cmd)
 	return found;
 }
 
+/* WQ_ATTR_<KEY> for each attribute, WQ_GROUP and WQ_PRIORITY. */
+static int
+export_attrs(struct wq_msg *m)
+{
+	char name[16 + WQ_ATTR_KEY_MAX], prio[16];
+	const char *key, *value;
+	size_t i;
+
+	for (i = 0; i < wq_msg_attr_count(m); i++) {
+		if (wq_msg_attr(m, i, &key, &value) == -1)
+			return -1;
+		snprintf(name, sizeof(name), "WQ_ATTR_%s", key);
+		if (setenv(name, value, 1) == -1)
+			return -1;
+	}
+	snprintf(prio, sizeof(prio), "%d", wq_msg_priority(m));
+	if (setenv("WQ_PRIORITY", prio, 1) == -1)
+		return -1;
+	if (wq_msg_group(m) != NULL && setenv("WQ_GROUP", wq_msg_group(m), 1)
+	    == -1)
+		return -1;
+	return 0;
+}
+
 static void
 child(struct wq_msg *m, char **command)
 {
@@ -207,7 +231,8 @@ child(struct wq_msg *m, char **command)
 	if (setenv("WQ_QUEUE", qname, 1) == -1 ||
 	    setenv("WQ_ID", wq_msg_id(m), 1) == -1 ||
 	    setenv("WQ_RECEIPT", wq_msg_receipt(m), 1) == -1 ||
-	    setenv("WQ_RECEIVE_COUNT", count, 1) == -1)
+	    setenv("WQ_RECEIVE_COUNT", count, 1) == -1 ||
+	    export_attrs(m) == -1)
 		_exit(127);
 	execvp(command[0], command);
 	fprintf(stderr, "%s: %s: cannot run %s: %s\n", getprogname(), qname,

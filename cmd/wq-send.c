@@ -20,22 +20,43 @@
 #include "common.h"
 
 static const char usage[] =
-    "[-0lqhV] [-d dir] [-f file]... queue [body ...]\n"
-    "  -d, --dir DIR    spool directory\n"
-    "  -f, --file FILE  send the contents of FILE (repeatable)\n"
-    "  -l, --lines      one message per line of standard input\n"
-    "  -0, --null       one message per NUL-terminated record\n"
-    "  -q, --quiet      print no ids\n"
-    "  -h, --help       this text\n"
-    "  -V, --version    the version";
+    "[-0lqhV] [-d dir] [-f file]... [-p prio] [--delay secs | --at time]\n"
+    "       [-a key=value]... [--group group] queue [body ...]\n"
+    "  -d, --dir DIR          spool directory\n"
+    "  -f, --file FILE        send the contents of FILE (repeatable)\n"
+    "  -l, --lines            one message per line of standard input\n"
+    "  -0, --null             one message per NUL-terminated record\n"
+    "  -q, --quiet            print no ids\n"
+    "  -p, --priority N       -100 (least urgent) to 100 (most); 0\n"
+    "      --delay SECS       ready only after SECS\n"
+    "      --at TIME          ready only at TIME (@EPOCH or ISO 8601)\n"
+    "  -a, --attr KEY=VALUE   an attribute (repeatable)\n"
+    "      --group GROUP      message group of a FIFO queue\n"
+    "  -h, --help             this text\n"
+    "  -V, --version          the version";
 
 static const struct option longopts[] = {
 	WQX_COMMON_LONGOPTS,
+	{ "at",		required_argument,	NULL,	OPT_AT },
+	{ "attr",	required_argument,	NULL,	'a' },
+	{ "delay",	required_argument,	NULL,	OPT_DELAY },
 	{ "file",	required_argument,	NULL,	'f' },
+	{ "group",	required_argument,	NULL,	OPT_GROUP },
 	{ "lines",	no_argument,		NULL,	'l' },
 	{ "null",	no_argument,		NULL,	'0' },
+	{ "priority",	required_argument,	NULL,	'p' },
 	{ "quiet",	no_argument,		NULL,	'q' },
 	{ NULL,		0,			NULL,	0 }
+};
+
+/* What the options ask of every message of this run. */
+struct send_opts {
+	int		 priority, prio_set, delay_set;
+	uint32_t	 delay;
+	int64_t		 at;
+	const char	*group;
+	char		**attrs;
+	size_t		 nattrs;
 };
 
 static int qflag;
@@ -186,9 +207,60 @@ send_files(struct wq_sender *s, char **files, size_t n)
 	}
 }
 
+static void
+push_attr(struct send_opts *so, char *arg)
+{
+	char *eq = strchr(arg, '=');
+
+	if (eq == NULL || eq == arg)
+		wqx_die(EINVAL, NULL, "attribute is not KEY=VALUE: %s", arg);
+	so->attrs = reallocarray(so->attrs, so->nattrs + 1,
+	    sizeof(*so->attrs));
+	if (so->attrs == NULL)
+		wqx_die(errno, NULL, "cannot parse options");
+	so->attrs[so->nattrs++] = arg;
+}
+
+/* Apply the options to the sender; bad values are refused before any send. */
+static void
+configure(struct wq_sender *s, struct send_opts *so)
+{
+	size_t i;
+	char *eq;
+
+	if (so->prio_set && wq_sender_priority(s, so->priority) == -1)
+		wqx_die(EINVAL, qname, "priority %d: %s", so->priority,
+		    wq_queue_policy(wq_sender_queue(s))->fifo ?
+		    "FIFO queues serve in send order, without priorities" :
+		    "want -100 to 100");
+	if (so->delay_set && wq_sender_delay(s, so->delay) == -1)
+		wqx_die(errno, qname, "cannot set delay");
+	if (so->at != 0 && wq_sender_at(s, so->at) == -1)
+		wqx_die(errno, qname, "cannot set time");
+	if (so->group != NULL && wq_sender_group(s, so->group) == -1)
+		wqx_die(EINVAL, qname, !wq_group_valid(so->group) ?
+		    "invalid group: %s (want [A-Za-z0-9][A-Za-z0-9._-]{0,63})" :
+		    "group %s: groups are for FIFO queues (wq-create --fifo)",
+		    so->group);
+	for (i = 0; i < so->nattrs; i++) {
+		eq = strchr(so->attrs[i], '=');
+		*eq = '\0';
+		if (wq_sender_attr(s, so->attrs[i], eq + 1) == -1)
+			wqx_die(errno == EILSEQ && !wq_attr_key_valid(
+			    so->attrs[i]) ? EBADMSG : errno, qname,
+			    "attribute %s: %s", so->attrs[i],
+			    !wq_attr_key_valid(so->attrs[i]) ? "invalid key "
+			    "(want [A-Za-z_][A-Za-z0-9_]{0,63})" :
+			    errno == EMSGSIZE ? "too many attributes" :
+			    "invalid value (want UTF-8 text without control "
+			    "characters, up to 1024 bytes)");
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
+	struct send_opts so = { 0 };
 	struct wq_spool *sp;
 	struct wq_queue *q;
 	struct wq_sender *s;
@@ -196,9 +268,28 @@ main(int argc, char *argv[])
 	size_t nfiles = 0;
 	int ch, delim = -1, i;
 
-	while ((ch = getopt_long(argc, argv, "0d:f:hlqV", longopts, NULL))
+	while ((ch = getopt_long(argc, argv, "0a:d:f:hlp:qV", longopts, NULL))
 	    != -1) {
 		switch (ch) {
+		case 'a':
+			push_attr(&so, optarg);
+			break;
+		case 'p':
+			so.priority = wqx_integer("priority", optarg,
+			    WQ_PRIORITY_MIN, WQ_PRIORITY_MAX);
+			so.prio_set = 1;
+			break;
+		case OPT_AT:
+			so.at = wqx_time("time", optarg);
+			break;
+		case OPT_DELAY:
+			so.delay = wqx_seconds("delay", optarg, 0,
+			    WQ_DELAY_MAX);
+			so.delay_set = 1;
+			break;
+		case OPT_GROUP:
+			so.group = optarg;
+			break;
 		case '0':
 			delim = '\0';
 			break;
@@ -228,11 +319,14 @@ main(int argc, char *argv[])
 		    "body arguments or -f with them");
 	if (argc > 1 && nfiles > 0)
 		wqx_die(EINVAL, qname, "body arguments and -f do not mix");
+	if (so.delay_set && so.at != 0)
+		wqx_die(EINVAL, qname, "--delay and --at do not mix");
 	wqx_sandbox("stdio rpath wpath cpath");
 	sp = wqx_spool(0);
 	q = wqx_queue(sp, qname);
 	if ((s = wq_sender_open(q)) == NULL)
 		wqx_die(errno, qname, "cannot send");
+	configure(s, &so);
 	if (argc > 1)
 		for (i = 1; i < argc; i++)
 			add(s, argv[i], strlen(argv[i]));
@@ -247,5 +341,6 @@ main(int argc, char *argv[])
 	wq_queue_close(q);
 	wq_spool_close(sp);
 	free(files);
+	free(so.attrs);
 	return 0;
 }

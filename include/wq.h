@@ -25,7 +25,13 @@
 #define WQ_FORMAT	1
 #define WQ_NAME_MAX	80	/* longest queue name */
 #define WQ_ID_MAX	128	/* buffer size for a message id */
-#define WQ_RECEIPT_MAX	192	/* buffer size for a receipt */
+#define WQ_RECEIPT_MAX	256	/* buffer size for a receipt */
+#define WQ_GROUP_MAX	64	/* longest FIFO message group */
+#define WQ_PRIORITY_MIN	(-100)	/* least urgent */
+#define WQ_PRIORITY_MAX	100	/* most urgent: served first */
+#define WQ_ATTR_KEY_MAX	64	/* longest attribute key */
+#define WQ_ATTR_VALUE_MAX 1024	/* longest attribute value */
+#define WQ_FANOUT_MAX	32	/* subscribers of one topic */
 #define WQ_SEND_GROUP_MAX 1000	/* messages a sender holds before a commit */
 
 struct wq_spool;
@@ -40,12 +46,35 @@ enum wq_sync {
 	WQ_SYNC_NONE,		/* no fsync: survives crashes, not power cuts */
 };
 
+enum wq_compress {
+	WQ_COMPRESS_NEVER = 0,
+	WQ_COMPRESS_AUTO,	/* bodies from 4 KiB that shrink */
+	WQ_COMPRESS_ALWAYS,
+};
+
+enum wq_dedup {
+	WQ_DEDUP_ID = 0,	/* only messages sent with a deduplication id */
+	WQ_DEDUP_CONTENT,	/* also by the body's SHA-256 when none given */
+};
+
 /* A queue's policy: stored in QUEUE/policy. */
 struct wq_policy {
 	uint32_t	visibility;	/* default lease, seconds */
 	uint32_t	clock_skew;	/* tolerated skew between hosts, seconds */
 	uint64_t	max_size;	/* largest body, bytes */
 	enum wq_sync	sync;
+	uint32_t	delay;		/* default delivery delay, seconds */
+	uint64_t	retention;	/* drop messages older, seconds; 0 never */
+	uint32_t	max_receives;	/* dead-letter after; 0 never */
+	char		dead_letter[256]; /* queue name or path; "" none */
+	uint64_t	max_depth;	/* refuse sends beyond; 0 no limit */
+	int		fifo;		/* strict order within message groups */
+	uint32_t	dedup_window;	/* seconds a deduplication id is kept */
+	enum wq_dedup	dedup;
+	enum wq_compress compress;
+	char		fanout[1024];	/* "Q1,Q2,...": a topic; "" none */
+	uint32_t	mode;		/* directory mode; 0 from the umask */
+	char		group[64];	/* owning group of the queue; "" none */
 };
 
 /* Which fields of a policy a create or update sets. */
@@ -53,6 +82,18 @@ struct wq_policy {
 #define WQ_POL_CLOCK_SKEW	0x02u
 #define WQ_POL_MAX_SIZE		0x04u
 #define WQ_POL_SYNC		0x08u
+#define WQ_POL_DELAY		0x10u
+#define WQ_POL_RETENTION	0x20u
+#define WQ_POL_MAX_RECEIVES	0x40u
+#define WQ_POL_DEAD_LETTER	0x80u
+#define WQ_POL_MAX_DEPTH	0x100u
+#define WQ_POL_FIFO		0x200u
+#define WQ_POL_DEDUP_WINDOW	0x400u
+#define WQ_POL_DEDUP		0x800u
+#define WQ_POL_COMPRESS		0x1000u
+#define WQ_POL_FANOUT		0x2000u
+#define WQ_POL_MODE		0x4000u
+#define WQ_POL_GROUP		0x8000u
 
 /* Flags of wq_queue_create. */
 #define WQ_CREATE_EXIST_OK	0x01u	/* an existing queue is no error */
@@ -70,6 +111,7 @@ struct wq_stat {
 /* lib/name.c */
 int	 wq_name_valid(const char *);
 int	 wq_receipt_valid(const char *);
+int	 wq_group_valid(const char *);
 const char *wq_sync_name(enum wq_sync);
 int	 wq_sync_parse(const char *, enum wq_sync *);
 
@@ -98,6 +140,13 @@ const struct wq_policy *wq_queue_policy(const struct wq_queue *);
 struct wq_sender *wq_sender_open(struct wq_queue *);
 int	 wq_sender_add(struct wq_sender *, const void *body, size_t len);
 int	 wq_sender_add_fd(struct wq_sender *, int fd);
+int	 wq_sender_priority(struct wq_sender *, int);
+int	 wq_sender_delay(struct wq_sender *, uint32_t secs);
+int	 wq_sender_at(struct wq_sender *, int64_t ms);
+int	 wq_sender_group(struct wq_sender *, const char *);
+int	 wq_sender_attr(struct wq_sender *, const char *key,
+	    const char *value);
+struct wq_queue *wq_sender_queue(const struct wq_sender *);
 size_t	 wq_sender_pending(const struct wq_sender *);
 size_t	 wq_sender_committed(const struct wq_sender *);
 int	 wq_sender_commit(struct wq_sender *);
@@ -137,6 +186,15 @@ int	 wq_msg_ack(struct wq_msg *);
 int	 wq_msg_release(struct wq_msg *, uint32_t delay);
 int	 wq_msg_extend(struct wq_msg *, uint32_t secs);
 void	 wq_msg_free(struct wq_msg *);
+
+/* lib/attr.c */
+int	 wq_attr_key_valid(const char *);
+int	 wq_attr_value_valid(const char *);
+size_t	 wq_msg_attr_count(const struct wq_msg *);
+int	 wq_msg_attr(const struct wq_msg *, size_t, const char **key,
+	    const char **value);
+const char *wq_msg_origin(const struct wq_msg *);
+const char *wq_msg_group(const struct wq_msg *);
 
 /* lib/json.c */
 #define WQ_JSON_NO_RECEIPT 0x01u	/* receipt: null (pop mode, peek) */

@@ -63,21 +63,28 @@ char *
 wq_msg_json(struct wq_msg *m, unsigned flags)
 {
 	const void *body;
-	size_t len;
-	json_t *o, *b;
+	size_t len, i;
+	json_t *o, *b, *attrs;
 	char *s;
 
 	if (wq_msg_body(m, &body, &len) == -1)
 		return NULL;
-	o = json_pack("{s:s, s:o, s:{}, s:i, s:o, s:I, s:n}",
+	if ((attrs = json_object()) == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < m->nattr; i++)
+		json_object_set_new(attrs, m->attr_key[i],
+		    json_string(m->attr_value[i]));
+	o = json_pack("{s:s, s:o, s:o, s:i, s:o, s:I, s:o}",
 	    "id", m->ent.id,
 	    "receipt", m->peeked || (flags & WQ_JSON_NO_RECEIPT) ? json_null() :
 	    json_string(m->receipt),
-	    "attributes",
+	    "attributes", attrs,
 	    "priority", wq_msg_priority(m),
 	    "sent_at", timestamp(m->sent_ms),
 	    "receive_count", (json_int_t)m->ent.count,
-	    "group");
+	    "group", m->ent.group[0] ? json_string(m->ent.group) : json_null());
 	if (o == NULL) {
 		errno = ENOMEM;
 		return NULL;

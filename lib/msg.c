@@ -108,6 +108,12 @@ wq_msg_load(struct wq_queue *q, int dirfd, const char *name,
 	if ((uint64_t)st.st_size != hdrlen + m->size)
 		goto bad;
 	m->body_off = (off_t)hdrlen;
+	if ((m->hdr = malloc(hdrlen)) == NULL)
+		goto fail;
+	memcpy(m->hdr, buf, hdrlen);
+	if (memchr(m->hdr, '\0', hdrlen) != NULL)
+		goto bad;
+	wq_msg_parse_attrs(m, m->hdr + 5, hdrlen - 5);
 	return m;
 bad:
 	errno = EBADMSG;
@@ -148,7 +154,7 @@ wq_msg_deadline_ms(const struct wq_msg *m)
 	return m->ent.deadline;
 }
 
-/* Format 1 stores no priority: every message has the default, 0. */
+/* The priority a message was sent with, from the rank of its name. */
 int
 wq_msg_priority(const struct wq_msg *m)
 {
@@ -212,5 +218,6 @@ wq_msg_free(struct wq_msg *m)
 	if (m->fd != -1)
 		close(m->fd);
 	free(m->body);
+	free(m->hdr);
 	free(m);
 }

@@ -7,7 +7,10 @@
  * counter in hex, 32 random bits, and the sanitised host name.  Two hosts
  * never clash because of HOST; two processes on one host because of PID,
  * SEQ and the random part (pid namespaces can repeat pids).
- * An entry of new/ is "PP.ID,COUNT"; one of cur/ adds ",DEADLINE,NONCE".
+ * An entry of new/ is "RR.ID,COUNT,SIZE,GROUP" (GROUP may be empty); one
+ * of cur/ adds ",DEADLINE,NONCE".  SIZE is the message file's size, so
+ * counting bytes needs no stat; GROUP is the FIFO message group, so a
+ * consumer can tell which group an entry belongs to from its name alone.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -39,6 +42,13 @@ wq_name_valid(const char *name)
 			return 0;
 	}
 	return 1;
+}
+
+/* A FIFO message group: the grammar of queue names, up to 64 bytes. */
+int
+wq_group_valid(const char *g)
+{
+	return strlen(g) <= WQ_GROUP_MAX && wq_name_valid(g);
 }
 
 static int
@@ -111,6 +121,19 @@ wq_id_time_ms(const char *id, int64_t *ms)
 	return 0;
 }
 
+/* The send time of an id in microseconds; 0 if it has none. */
+int64_t
+wq_id_time_us(const char *id)
+{
+	char *end;
+	unsigned long long us;
+
+	us = strtoull(id, &end, 16);
+	if (end != id + 16 || *end != '.' || us > INT64_MAX)
+		return 0;
+	return (int64_t)us;
+}
+
 void
 wq_nonce_new(char nonce[17])
 {
@@ -147,41 +170,51 @@ hexval(int c)
 	return -1;
 }
 
+/* Copy the field of p up to the next comma (or the end) into out. */
+static int
+parse_field(const char **p, char *out, size_t len, int last)
+{
+	const char *end = last ? *p + strlen(*p) : strchr(*p, ',');
+	size_t n;
+
+	if (end == NULL || (n = (size_t)(end - *p)) >= len)
+		return -1;
+	memcpy(out, *p, n);
+	out[n] = '\0';
+	*p = end;
+	return 0;
+}
+
 int
 wq_entry_parse(const char *name, int incur, struct wq_entry *e)
 {
-	const char *p, *comma;
+	const char *p;
 	int64_t v;
-	size_t idlen;
 
 	memset(e, 0, sizeof(*e));
 	if (hexval(name[0]) < 0 || hexval(name[1]) < 0 || name[2] != '.')
 		goto bad;
 	e->rank = hexval(name[0]) * 16 + hexval(name[1]);
 	p = name + 3;
-	if ((comma = strchr(p, ',')) == NULL)
+	if (parse_field(&p, e->id, sizeof(e->id), 0) == -1 || !id_valid(e->id))
 		goto bad;
-	idlen = comma - p;
-	if (idlen >= sizeof(e->id))
-		goto bad;
-	memcpy(e->id, p, idlen);
-	e->id[idlen] = '\0';
-	if (!id_valid(e->id))
-		goto bad;
-	p = comma + 1;
-	if (parse_dec(&p, UINT32_MAX, &v) == -1)
+	p++;
+	if (parse_dec(&p, UINT32_MAX, &v) == -1 || *p++ != ',')
 		goto bad;
 	e->count = (uint32_t)v;
-	if (!incur)
-		return *p == '\0' ? 0 : (errno = EINVAL, -1);
-	if (*p++ != ',' || parse_dec(&p, INT64_MAX, &e->deadline) == -1 ||
-	    *p++ != ',')
+	if (parse_dec(&p, INT64_MAX, &v) == -1 || *p++ != ',')
 		goto bad;
-	if (strcmp(p, WQ_DELAYED) == 0) {
-		strlcpy(e->nonce, p, sizeof(e->nonce));
+	e->size = (uint64_t)v;
+	if (parse_field(&p, e->group, sizeof(e->group), !incur) == -1 ||
+	    (e->group[0] != '\0' && !wq_group_valid(e->group)))
+		goto bad;
+	if (!incur)
 		return 0;
-	}
-	if (strlen(p) != 16 || strspn(p, "0123456789abcdef") != 16)
+	p++;
+	if (parse_dec(&p, INT64_MAX, &e->deadline) == -1 || *p++ != ',')
+		goto bad;
+	if (strcmp(p, WQ_DELAYED) != 0 &&
+	    (strlen(p) != 16 || strspn(p, "0123456789abcdef") != 16))
 		goto bad;
 	strlcpy(e->nonce, p, sizeof(e->nonce));
 	return 0;
@@ -196,11 +229,12 @@ wq_entry_format(const struct wq_entry *e, int incur, char *buf, size_t len)
 	int n;
 
 	if (incur)
-		n = snprintf(buf, len, "%02x.%s,%" PRIu32 ",%" PRId64 ",%s",
-		    e->rank, e->id, e->count, e->deadline, e->nonce);
+		n = snprintf(buf, len, "%02x.%s,%" PRIu32 ",%" PRIu64 ",%s,%"
+		    PRId64 ",%s", e->rank, e->id, e->count, e->size, e->group,
+		    e->deadline, e->nonce);
 	else
-		n = snprintf(buf, len, "%02x.%s,%" PRIu32, e->rank, e->id,
-		    e->count);
+		n = snprintf(buf, len, "%02x.%s,%" PRIu32 ",%" PRIu64 ",%s",
+		    e->rank, e->id, e->count, e->size, e->group);
 	if (n < 0 || (size_t)n >= len) {
 		errno = ENAMETOOLONG;
 		return -1;

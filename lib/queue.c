@@ -30,6 +30,23 @@ wq_force_poll(void)
 	return s != NULL && strcmp(s, "1") == 0;
 }
 
+/* The last part of a queue path, if it is a valid name; else "". */
+static void
+base_name(const char *queue, char base[WQ_NAME_MAX + 1])
+{
+	char buf[4096], *slash;
+
+	base[0] = '\0';
+	if (strlcpy(buf, queue, sizeof(buf)) >= sizeof(buf))
+		return;
+	while ((slash = strrchr(buf, '/')) != NULL && slash[1] == '\0' &&
+	    slash != buf)
+		*slash = '\0';
+	slash = strrchr(buf, '/');
+	if (wq_name_valid(slash ? slash + 1 : buf))
+		strlcpy(base, slash ? slash + 1 : buf, WQ_NAME_MAX + 1);
+}
+
 struct wq_queue *
 wq_queue_open(struct wq_spool *s, const char *queue)
 {
@@ -45,6 +62,7 @@ wq_queue_open(struct wq_spool *s, const char *queue)
 	q->fd = q->tmpfd = q->newfd = q->curfd = -1;
 	if ((q->name = strdup(queue)) == NULL)
 		goto fail;
+	base_name(queue, q->base);
 	if (strchr(queue, '/') != NULL)
 		q->fd = open(queue, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	else if (s->fd == -1)

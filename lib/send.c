@@ -23,12 +23,23 @@
 
 #define SIZE_FIELD_WIDTH 20
 
+struct pending {
+	char		 id[WQ_ID_MAX];
+	uint64_t	 size;		/* of the file: header and body */
+};
+
 struct wq_sender {
 	struct wq_queue	*q;
-	char		(*pending)[WQ_ID_MAX];
+	struct pending	*pending;
 	size_t		 npending;
 	char		(*done)[WQ_ID_MAX];
 	size_t		 ndone;
+	unsigned	 rank;
+	char		 group[WQ_GROUP_MAX + 1];
+	int64_t		 delay_ms;	/* -1: the queue's default delay */
+	int64_t		 at_ms;		/* ready at this time, if not 0 */
+	char		*attrs;		/* "attr KEY VALUE\n" lines */
+	size_t		 attrs_len;
 };
 
 struct wq_sender *
@@ -39,6 +50,8 @@ wq_sender_open(struct wq_queue *q)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->q = q;
+	s->rank = WQ_RANK_DEFAULT;
+	s->delay_ms = -1;
 	if ((s->pending = calloc(WQ_SEND_GROUP_MAX, sizeof(*s->pending))) == NULL ||
 	    (s->done = calloc(WQ_SEND_GROUP_MAX, sizeof(*s->done))) == NULL) {
 		wq_sender_close(s);
@@ -68,21 +81,35 @@ open_tmp(struct wq_sender *s, char id[WQ_ID_MAX])
 	return -1;
 }
 
+/*
+ * The header of a message; size is the last line, so that a body of
+ * unknown length can have it filled in afterwards.  -1 with EMSGSIZE if
+ * the attributes make it too long.
+ */
 static int
-header(char *buf, size_t len, const char *id, uint64_t size)
+header(const struct wq_sender *s, char *buf, size_t len, const char *id,
+    uint64_t size)
 {
 	int64_t sent;
+	int n;
 
 	if (wq_id_time_ms(id, &sent) == -1)
 		sent = wq_now_ms();
-	return snprintf(buf, len, "wq %d\nid %s\nsent %" PRId64
-	    "\nsize %0*" PRIu64 "\n\n", WQ_FORMAT, id, sent, SIZE_FIELD_WIDTH,
+	n = snprintf(buf, len, "wq %d\nid %s\nsent %" PRId64 "\n%s%s%s"
+	    "%.*ssize %0*" PRIu64 "\n\n", WQ_FORMAT, id, sent,
+	    s->q->base[0] ? "queue " : "", s->q->base, s->q->base[0] ? "\n" : "",
+	    (int)s->attrs_len, s->attrs ? s->attrs : "", SIZE_FIELD_WIDTH,
 	    size);
+	if (n < 0 || (size_t)n >= len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return n;
 }
 
 /* Flush and close a written tmp/ file and queue it for the next commit. */
 static int
-finish_tmp(struct wq_sender *s, int fd, const char *id)
+finish_tmp(struct wq_sender *s, int fd, const char *id, uint64_t size)
 {
 	int saved;
 
@@ -92,7 +119,8 @@ finish_tmp(struct wq_sender *s, int fd, const char *id)
 		fd = -1;
 		goto fail;
 	}
-	strlcpy(s->pending[s->npending++], id, WQ_ID_MAX);
+	strlcpy(s->pending[s->npending].id, id, WQ_ID_MAX);
+	s->pending[s->npending++].size = size;
 	return 0;
 fail:
 	saved = errno;
@@ -130,7 +158,13 @@ wq_sender_add(struct wq_sender *s, const void *body, size_t len)
 	}
 	if ((fd = open_tmp(s, id)) == -1)
 		return -1;
-	n = header(hdr, sizeof(hdr), id, len);
+	if ((n = header(s, hdr, sizeof(hdr), id, len)) == -1) {
+		saved = errno;
+		close(fd);
+		unlinkat(s->q->tmpfd, id, 0);
+		errno = saved;
+		return -1;
+	}
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = (size_t)n;
 	iov[1].iov_base = (void *)(uintptr_t)body;
@@ -144,7 +178,7 @@ wq_sender_add(struct wq_sender *s, const void *body, size_t len)
 		errno = saved;
 		return -1;
 	}
-	return finish_tmp(s, fd, id);
+	return finish_tmp(s, fd, id, (uint64_t)n + len);
 }
 
 /* Copy fd to the message body, refusing anything beyond max-size. */
@@ -183,7 +217,8 @@ wq_sender_add_fd(struct wq_sender *s, int in)
 
 	if ((fd = open_tmp(s, id)) == -1)
 		return -1;
-	n = header(hdr, sizeof(hdr), id, 0);
+	if ((n = header(s, hdr, sizeof(hdr), id, 0)) == -1)
+		goto fail;
 	/* The size is written last, into its fixed-width field. */
 	size_off = n - 2 - SIZE_FIELD_WIDTH;
 	if (wq_write_all(fd, hdr, (size_t)n) == -1 ||
@@ -192,13 +227,19 @@ wq_sender_add_fd(struct wq_sender *s, int in)
 	snprintf(size, sizeof(size), "%0*" PRIu64, SIZE_FIELD_WIDTH, total);
 	if (pwrite(fd, size, SIZE_FIELD_WIDTH, size_off) != SIZE_FIELD_WIDTH)
 		goto fail;
-	return finish_tmp(s, fd, id);
+	return finish_tmp(s, fd, id, (uint64_t)n + total);
 fail:
 	saved = errno;
 	close(fd);
 	unlinkat(s->q->tmpfd, id, 0);
 	errno = saved;
 	return -1;
+}
+
+struct wq_queue *
+wq_sender_queue(const struct wq_sender *s)
+{
+	return s->q;
 }
 
 size_t
@@ -225,8 +266,124 @@ drop_pending(struct wq_sender *s, size_t from)
 	size_t i;
 
 	for (i = from; i < s->npending; i++)
-		unlinkat(s->q->tmpfd, s->pending[i], 0);
+		unlinkat(s->q->tmpfd, s->pending[i].id, 0);
 	s->npending = 0;
+}
+
+/* When the pending messages become ready: now, or later when delayed. */
+static int64_t
+ready_at(const struct wq_sender *s, int64_t now)
+{
+	if (s->at_ms > 0)
+		return s->at_ms;
+	if (s->delay_ms >= 0)
+		return now + s->delay_ms;
+	return now + (int64_t)s->q->pol.delay * 1000;
+}
+
+static void
+pending_entry(const struct wq_sender *s, size_t i, struct wq_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->rank = s->rank;
+	strlcpy(e->id, s->pending[i].id, sizeof(e->id));
+	e->size = s->pending[i].size;
+	strlcpy(e->group, s->group, sizeof(e->group));
+}
+
+/* Note the pending message i as committed. */
+static void
+done(struct wq_sender *s, size_t i)
+{
+	strlcpy(s->done[s->ndone++], s->pending[i].id, WQ_ID_MAX);
+}
+
+/*
+ * Delayed messages wait in cur/ under the NONCE "delayed" until they are
+ * due, like a release with a delay; one fsync of cur/ makes them durable.
+ */
+static int
+commit_delayed(struct wq_sender *s, size_t n, int64_t due, size_t *i)
+{
+	char name[WQ_RECEIPT_MAX];
+	struct wq_entry e;
+
+	for (; *i < n; (*i)++) {
+		pending_entry(s, *i, &e);
+		e.deadline = due;
+		strlcpy(e.nonce, WQ_DELAYED, sizeof(e.nonce));
+		if (wq_entry_format(&e, 1, name, sizeof(name)) == -1 ||
+		    renameat(s->q->tmpfd, e.id, s->q->curfd, name) == -1)
+			return -1;
+		done(s, *i);
+	}
+	if (s->q->pol.sync != WQ_SYNC_NONE && s->ndone > 0 &&
+	    wq_fsync_dir(s->q->curfd) == -1) {
+		s->ndone = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Ready messages go into the bucket of now, all of a group into one; in a
+ * FIFO queue each into the bucket of its send time, so that the tree
+ * keeps them in send order even when one is released and comes back.
+ * Each bucket is fsynced once when the commit moves on from it; a failed
+ * fsync withdraws the ids not yet known to be durable.
+ */
+static int
+commit_ready(struct wq_sender *s, size_t n, size_t *i)
+{
+	char name[WQ_RECEIPT_MAX], bucket[WQ_BUCKET_MAX], prev[WQ_BUCKET_MAX];
+	struct wq_entry e;
+	int64_t now_us = wq_now_us();
+	size_t durable = 0;
+	int made = WQ_BUCKET_LEVELS, sync = s->q->pol.sync != WQ_SYNC_NONE;
+
+	prev[0] = '\0';
+	for (; *i < n; (*i)++) {
+		pending_entry(s, *i, &e);
+		if (wq_bucket_path(e.rank, s->q->pol.fifo ? wq_id_time_us(e.id) :
+		    now_us, bucket, sizeof(bucket)) == -1 ||
+		    wq_entry_format(&e, 0, name, sizeof(name)) == -1)
+			goto fail;
+		if (prev[0] != '\0' && strcmp(prev, bucket) != 0) {
+			if (sync && wq_bucket_sync(s->q, prev, made) == -1)
+				goto fail;
+			durable = s->ndone;
+			made = WQ_BUCKET_LEVELS;
+		}
+		if (wq_bucket_put(s->q, s->q->tmpfd, e.id, bucket, name,
+		    &made) == -1)
+			goto fail;
+		strlcpy(prev, bucket, sizeof(prev));
+		done(s, *i);
+	}
+	if (sync && s->ndone > durable && wq_bucket_sync(s->q, prev, made) == -1)
+		goto fail;
+	return 0;
+fail:
+	/* Visible, but not known to be durable: do not report those. */
+	if (sync)
+		s->ndone = durable;
+	return -1;
+}
+
+/* How many of n more messages max-depth lets in; EAGAIN when none. */
+static int
+depth_allows(struct wq_sender *s, size_t n, size_t *allowed)
+{
+	uint64_t max = s->q->pol.max_depth, depth;
+
+	*allowed = n;
+	if (max == 0)
+		return 0;
+	if (wq_queue_depth(s->q, max, &depth) == -1)
+		return -1;
+	if (depth + n > max)
+		*allowed = depth >= max ? 0 : (size_t)(max - depth);
+	return 0;
 }
 
 /*
@@ -237,38 +394,25 @@ drop_pending(struct wq_sender *s, size_t from)
 int
 wq_sender_commit(struct wq_sender *s)
 {
-	struct wq_entry e;
-	char name[WQ_RECEIPT_MAX];
-	char bucket[WQ_BUCKET_MAX];
-	size_t i = 0;
-	int saved = 0, made = WQ_BUCKET_LEVELS;
+	int64_t now = wq_now_ms(), due;
+	size_t i = 0, n;
+	int rc = 0, saved = 0;
 
 	s->ndone = 0;
 	if (s->npending == 0)
 		return 0;
 	if (s->q->pol.sync == WQ_SYNC_BATCH && syncfs(s->q->tmpfd) == -1)
 		saved = errno;
-	memset(&e, 0, sizeof(e));
-	e.rank = WQ_RANK_DEFAULT;
-	/* The whole group becomes ready now, into one bucket. */
-	if (wq_bucket_path(e.rank, wq_now_us(), bucket, sizeof(bucket)) == -1)
+	if (saved == 0 && depth_allows(s, s->npending, &n) == -1)
 		saved = errno;
-	for (; saved == 0 && i < s->npending; i++) {
-		strlcpy(e.id, s->pending[i], sizeof(e.id));
-		if (wq_entry_format(&e, 0, name, sizeof(name)) == -1 ||
-		    wq_bucket_put(s->q, s->q->tmpfd, e.id, bucket, name,
-		    &made) == -1) {
+	if (saved == 0) {
+		due = ready_at(s, now);
+		rc = due > now ? commit_delayed(s, n, due, &i) :
+		    commit_ready(s, n, &i);
+		if (rc == -1)
 			saved = errno;
-			break;
-		}
-		strlcpy(s->done[s->ndone++], e.id, WQ_ID_MAX);
-	}
-	if (s->q->pol.sync != WQ_SYNC_NONE && s->ndone > 0 &&
-	    wq_bucket_sync(s->q, bucket, made) == -1) {
-		/* Visible, but not known to be durable: do not report them. */
-		if (saved == 0)
-			saved = errno;
-		s->ndone = 0;
+		else if (n < s->npending)
+			saved = EAGAIN;		/* the queue is full */
 	}
 	if (s->ndone > 0)
 		wq_doorbell(s->q);
@@ -281,12 +425,99 @@ wq_sender_commit(struct wq_sender *s)
 	return 0;
 }
 
+/* The settings below apply to the messages added after them. */
+static int
+settable(struct wq_sender *s)
+{
+	if (s->npending > 0) {
+		errno = EBUSY;
+		return -1;
+	}
+	return 0;
+}
+
+int
+wq_sender_priority(struct wq_sender *s, int priority)
+{
+	if (settable(s) == -1)
+		return -1;
+	if (priority < WQ_PRIORITY_MIN || priority > WQ_PRIORITY_MAX ||
+	    (s->q->pol.fifo && priority != 0)) {
+		errno = EINVAL;
+		return -1;
+	}
+	s->rank = (unsigned)(WQ_RANK_DEFAULT - priority);
+	return 0;
+}
+
+int
+wq_sender_delay(struct wq_sender *s, uint32_t secs)
+{
+	if (settable(s) == -1)
+		return -1;
+	s->delay_ms = (int64_t)secs * 1000;
+	s->at_ms = 0;
+	return 0;
+}
+
+int
+wq_sender_at(struct wq_sender *s, int64_t ms)
+{
+	if (settable(s) == -1)
+		return -1;
+	if (ms <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	s->at_ms = ms;
+	return 0;
+}
+
+int
+wq_sender_group(struct wq_sender *s, const char *group)
+{
+	if (settable(s) == -1)
+		return -1;
+	if (!wq_group_valid(group) || !s->q->pol.fifo) {
+		errno = EINVAL;
+		return -1;
+	}
+	strlcpy(s->group, group, sizeof(s->group));
+	return 0;
+}
+
+int
+wq_sender_attr(struct wq_sender *s, const char *key, const char *value)
+{
+	size_t add;
+	char *na;
+
+	if (settable(s) == -1)
+		return -1;
+	if (!wq_attr_key_valid(key) || !wq_attr_value_valid(value)) {
+		errno = EILSEQ;
+		return -1;
+	}
+	add = 5 + strlen(key) + 1 + strlen(value) + 1;
+	if (s->attrs_len + add > WQ_HEADER_MAX - 512) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if ((na = realloc(s->attrs, s->attrs_len + add + 1)) == NULL)
+		return -1;
+	s->attrs = na;
+	snprintf(s->attrs + s->attrs_len, add + 1, "attr %s %s\n", key, value);
+	s->attrs_len += add;
+	return 0;
+}
+
 void
 wq_sender_close(struct wq_sender *s)
 {
 	if (s == NULL)
 		return;
 	drop_pending(s, 0);
+	free(s->attrs);
 	free(s->pending);
 	free(s->done);
 	free(s);

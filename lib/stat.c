@@ -17,6 +17,7 @@ struct count_arg {
 	struct wq_stat	*st;
 	int64_t		 now, skew_ms;
 	int		 incur;
+	uint64_t	 limit;		/* stop counting at this total */
 };
 
 struct tree_arg {
@@ -42,14 +43,16 @@ count_one(int dirfd, const char *name, void *arg)
 {
 	struct count_arg *a = arg;
 	struct wq_entry e;
-	struct stat sb;
 
+	(void)dirfd;
 	if (wq_entry_parse(name, a->incur, &e) == -1)
 		return 0;
-	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
-		return 0;	/* claimed or acked meanwhile */
+	if (a->st->total >= a->limit) {
+		errno = 0;
+		return -1;	/* enough: see wq_queue_depth */
+	}
 	a->st->total++;
-	a->st->bytes += (uint64_t)sb.st_size;
+	a->st->bytes += e.size;
 	if (!a->incur)
 		count_ready(a->st, &e);
 	else if (strcmp(e.nonce, WQ_DELAYED) == 0 && e.deadline > a->now)
@@ -87,11 +90,13 @@ count_sub(int dirfd, const char *name, void *arg)
 		return 0;	/* removed as empty meanwhile, or foreign */
 	rc = count_tree(fd, t->level + 1, t->a);
 	close(fd);
-	return rc == -1 && errno != ENOENT ? -1 : 0;
+	return rc == -1 && (errno != ENOENT || t->a->st->total >= t->a->limit) ?
+	    -1 : 0;
 }
 
-int
-wq_queue_stat(struct wq_queue *q, struct wq_stat *st)
+/* Count up to limit messages: sizes come from the entry names. */
+static int
+count_queue(struct wq_queue *q, struct wq_stat *st, uint64_t limit)
 {
 	struct count_arg a;
 
@@ -101,10 +106,35 @@ wq_queue_stat(struct wq_queue *q, struct wq_stat *st)
 	a.now = wq_now_ms();
 	a.skew_ms = (int64_t)q->pol.clock_skew * 1000;
 	a.incur = 0;
+	a.limit = limit;
 	if (count_tree(q->newfd, 0, &a) == -1)
-		return -1;
+		return st->total >= limit ? 0 : -1;
 	a.incur = 1;
-	return wq_walk_dir(q->curfd, 0, count_one, &a);
+	if (wq_walk_dir(q->curfd, 0, count_one, &a) == -1)
+		return st->total >= limit ? 0 : -1;
+	return 0;
+}
+
+int
+wq_queue_stat(struct wq_queue *q, struct wq_stat *st)
+{
+	return count_queue(q, st, UINT64_MAX);
+}
+
+/*
+ * The number of messages (ready, delayed and in flight), counting no
+ * further than limit: the cost of a max-depth check grows with the limit,
+ * not with the depth.
+ */
+int
+wq_queue_depth(struct wq_queue *q, uint64_t limit, uint64_t *depth)
+{
+	struct wq_stat st;
+
+	if (count_queue(q, &st, limit) == -1)
+		return -1;
+	*depth = st.total;
+	return 0;
 }
 
 static int

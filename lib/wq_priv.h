@@ -22,6 +22,7 @@ struct wq_spool {
 
 struct wq_queue {
 	char		*name;		/* as given: a name or a path */
+	char		 base[WQ_NAME_MAX + 1];	/* its last part, if a name */
 	char		*path;
 	int		 fd;		/* the queue directory */
 	int		 tmpfd, newfd, curfd;
@@ -30,16 +31,20 @@ struct wq_queue {
 };
 
 /*
- * A parsed entry name of new/ ("PP.ID,COUNT") or of cur/
- * ("PP.ID,COUNT,DEADLINE,NONCE").
+ * A parsed entry name of new/ ("RR.ID,COUNT,SIZE,GROUP") or of cur/
+ * ("RR.ID,COUNT,SIZE,GROUP,DEADLINE,NONCE").
  */
 struct wq_entry {
 	unsigned	 rank;
 	char		 id[WQ_ID_MAX];
 	uint32_t	 count;
+	uint64_t	 size;		/* of the message file */
+	char		 group[WQ_GROUP_MAX + 1];	/* "" for none */
 	int64_t		 deadline;	/* ms; 0 in new/ */
 	char		 nonce[17];	/* "" in new/, WQ_DELAYED for delays */
 };
+
+#define WQ_ATTR_COUNT_MAX 64	/* attributes of one message */
 
 struct wq_msg {
 	struct wq_queue	*q;
@@ -51,6 +56,11 @@ struct wq_msg {
 	off_t		 body_off;
 	unsigned char	*body;		/* the whole body, once read */
 	int		 peeked;
+	char		*hdr;		/* header copy that attrs point into */
+	const char	*attr_key[WQ_ATTR_COUNT_MAX];
+	const char	*attr_value[WQ_ATTR_COUNT_MAX];
+	size_t		 nattr;
+	const char	*origin;	/* "queue" header line, or NULL */
 };
 
 /* lib/name.c */
@@ -60,6 +70,7 @@ int	 wq_receipt_parse(const char *, struct wq_entry *);
 int	 wq_id_new(char id[WQ_ID_MAX]);
 void	 wq_nonce_new(char nonce[17]);
 int	 wq_id_time_ms(const char *, int64_t *);
+int64_t	 wq_id_time_us(const char *);
 
 /* lib/spool.c */
 int	 wq_is_queue_dir(int parent, const char *name);
@@ -98,8 +109,12 @@ int	 wq_walk_dir(int dirfd, int dots,
 /* lib/msg.c */
 struct wq_msg *wq_msg_load(struct wq_queue *, int dirfd, const char *name,
 	    const struct wq_entry *);
+int	 wq_msg_parse_attrs(struct wq_msg *, char *hdr, size_t len);
 int	 wq_msg_parse_header(const char *, size_t, int64_t *sent,
 	    uint64_t *size, size_t *hdrlen);
+
+/* lib/stat.c */
+int	 wq_queue_depth(struct wq_queue *, uint64_t limit, uint64_t *);
 
 /* lib/lease.c */
 int	 wq_quarantine(struct wq_queue *, int dirfd, const char *name);
