@@ -24,7 +24,6 @@ enum {
 	OPT_TO
 };
 
-#define WQ_DELAY_MAX	(366 * 24 * 3600)	/* longest delay, seconds */
 
 #define WQX_COMMON_LONGOPTS \
 	{ "dir",	required_argument,	NULL,	'd' }, \

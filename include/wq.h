@@ -32,6 +32,7 @@
 #define WQ_ATTR_KEY_MAX	64	/* longest attribute key */
 #define WQ_ATTR_VALUE_MAX 1024	/* longest attribute value */
 #define WQ_FANOUT_MAX	32	/* subscribers of one topic */
+#define WQ_DELAY_MAX	(366 * 24 * 3600)	/* longest delay, seconds */
 #define WQ_SEND_GROUP_MAX 1000	/* messages a sender holds before a commit */
 
 struct wq_spool;
@@ -125,6 +126,8 @@ void	 wq_names_free(char **, size_t);
 
 /* lib/policy.c */
 void	 wq_policy_default(struct wq_policy *);
+const char *wq_compress_name(enum wq_compress);
+int	 wq_compress_parse(const char *, enum wq_compress *);
 
 /* lib/create.c */
 int	 wq_queue_create(struct wq_spool *, const char *queue,

@@ -91,7 +91,7 @@ wq_bucket_valid(const char *path)
  * WQ_BUCKET_LEVELS: none made).
  */
 static int
-make_bucket(int newfd, const char *bucket, int *made)
+make_bucket(const struct wq_queue *q, const char *bucket, int *made)
 {
 	char buf[WQ_BUCKET_MAX], *slash;
 	int level;
@@ -101,7 +101,7 @@ make_bucket(int newfd, const char *bucket, int *made)
 		slash = strchr(slash, '/');
 		if (slash != NULL)
 			*slash = '\0';
-		if (mkdirat(newfd, buf, 0777) == 0) {
+		if (wq_mkdir(q, q->newfd, buf) == 0) {
 			if (level < *made)
 				*made = level;
 		} else if (errno != EEXIST)
@@ -134,7 +134,7 @@ wq_bucket_put(struct wq_queue *q, int fromfd, const char *from,
 		/* Is it our source that is gone, or the bucket? */
 		if (fstatat(fromfd, from, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			return -1;
-		if (make_bucket(q->newfd, bucket, made) == -1 &&
+		if (make_bucket(q, bucket, made) == -1 &&
 		    errno != ENOENT)
 			return -1;
 	}

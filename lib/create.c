@@ -47,6 +47,8 @@ build_queue(int parent, const char *name, const struct wq_policy *p)
 	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++)
 		if (mkdirat(fd, subdirs[i], 0777) == -1)
 			goto fail;
+	if ((p->mode != 0 || p->group[0] != '\0') && wq_share_tree(fd, p) == -1)
+		goto fail;
 	if (wq_policy_write(fd, p, p->sync != WQ_SYNC_NONE) == -1)
 		goto fail;
 	close(fd);
@@ -110,6 +112,31 @@ apply_policy(struct wq_policy *dst, const struct wq_policy *src,
 		dst->max_size = src->max_size;
 	if (setmask & WQ_POL_SYNC)
 		dst->sync = src->sync;
+	if (setmask & WQ_POL_DELAY)
+		dst->delay = src->delay;
+	if (setmask & WQ_POL_RETENTION)
+		dst->retention = src->retention;
+	if (setmask & WQ_POL_MAX_RECEIVES)
+		dst->max_receives = src->max_receives;
+	if (setmask & WQ_POL_DEAD_LETTER)
+		strlcpy(dst->dead_letter, src->dead_letter,
+		    sizeof(dst->dead_letter));
+	if (setmask & WQ_POL_MAX_DEPTH)
+		dst->max_depth = src->max_depth;
+	if (setmask & WQ_POL_FIFO)
+		dst->fifo = src->fifo;
+	if (setmask & WQ_POL_DEDUP_WINDOW)
+		dst->dedup_window = src->dedup_window;
+	if (setmask & WQ_POL_DEDUP)
+		dst->dedup = src->dedup;
+	if (setmask & WQ_POL_COMPRESS)
+		dst->compress = src->compress;
+	if (setmask & WQ_POL_FANOUT)
+		strlcpy(dst->fanout, src->fanout, sizeof(dst->fanout));
+	if (setmask & WQ_POL_MODE)
+		dst->mode = src->mode;
+	if (setmask & WQ_POL_GROUP)
+		strlcpy(dst->group, src->group, sizeof(dst->group));
 }
 
 static int
@@ -117,7 +144,7 @@ update_policy(int parent, const char *name, const struct wq_policy *p,
     unsigned setmask)
 {
 	struct wq_policy cur;
-	int fd, rc, saved;
+	int fd, rc, saved, was_fifo;
 
 	if ((fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
 	    == -1)
@@ -128,7 +155,21 @@ update_policy(int parent, const char *name, const struct wq_policy *p,
 		errno = saved == ENOENT ? ENOTDIR : saved;
 		return -1;
 	}
+	was_fifo = cur.fifo;
 	apply_policy(&cur, p, setmask);
+	/* FIFO queues file messages by send time: no switching later. */
+	if (!wq_policy_valid(&cur) || cur.fifo != was_fifo) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((setmask & (WQ_POL_MODE | WQ_POL_GROUP)) &&
+	    wq_share_tree(fd, &cur) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
 	rc = wq_policy_write(fd, &cur, cur.sync != WQ_SYNC_NONE);
 	saved = errno;
 	close(fd);
@@ -147,6 +188,8 @@ wq_queue_create(struct wq_spool *s, const char *queue,
 	wq_policy_default(&p);
 	if (given != NULL)
 		apply_policy(&p, given, setmask);
+	if (!wq_policy_valid(&p))
+		return -1;
 	if ((parent = open_parent(s, queue, base, sizeof(base))) == -1)
 		return -1;
 	snprintf(tmp, sizeof(tmp), ".%s.new.%08x", base, arc4random());

@@ -208,7 +208,7 @@ wq_quarantine(struct wq_queue *q, int dirfd, const char *name)
 {
 	char target[WQ_RECEIPT_MAX + 16];
 
-	if (mkdirat(q->fd, "corrupt", 0777) == -1 && errno != EEXIST)
+	if (wq_mkdir(q, q->fd, "corrupt") == -1 && errno != EEXIST)
 		return -1;
 	snprintf(target, sizeof(target), "corrupt/%s", name);
 	return renameat(dirfd, name, q->fd, target);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "wq_priv.h"
@@ -26,6 +27,92 @@ wq_policy_default(struct wq_policy *p)
 	p->clock_skew = 1;
 	p->max_size = 1024 * 1024;
 	p->sync = WQ_SYNC_ALWAYS;
+	p->delay = 0;
+	p->retention = 0;
+	p->max_receives = 0;
+	p->dead_letter[0] = '\0';
+	p->max_depth = 0;
+	p->fifo = 0;
+	p->dedup_window = 300;
+	p->dedup = WQ_DEDUP_ID;
+	p->compress = WQ_COMPRESS_NEVER;
+	p->fanout[0] = '\0';
+	p->mode = 0;
+	p->group[0] = '\0';
+}
+
+static const char *const compress_names[] = { "never", "auto", "always" };
+static const char *const dedup_names[] = { "id", "content" };
+
+static int
+parse_enum(const char *s, const char *const *names, size_t n, int *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	errno = EINVAL;
+	return -1;
+}
+
+const char *
+wq_compress_name(enum wq_compress c)
+{
+	return (size_t)c < 3 ? compress_names[c] : "unknown";
+}
+
+int
+wq_compress_parse(const char *s, enum wq_compress *out)
+{
+	int v;
+
+	if (parse_enum(s, compress_names, 3, &v) == -1)
+		return -1;
+	*out = (enum wq_compress)v;
+	return 0;
+}
+
+/* A queue named in a policy: a name, or a path with a slash. */
+static int
+queue_ref_valid(const char *s)
+{
+	return s[0] != '\0' && strlen(s) < 256 && strchr(s, '\n') == NULL &&
+	    (strchr(s, '/') != NULL || wq_name_valid(s));
+}
+
+/* "Q1,Q2,...": up to WQ_FANOUT_MAX queue names or paths. */
+int
+wq_fanout_valid(const char *list)
+{
+	char buf[1024], *q, *save;
+	size_t n = 0;
+
+	if (strlcpy(buf, list, sizeof(buf)) >= sizeof(buf))
+		return 0;
+	for (q = strtok_r(buf, ",", &save); q != NULL;
+	    q = strtok_r(NULL, ",", &save))
+		if (!queue_ref_valid(q) || ++n > WQ_FANOUT_MAX)
+			return 0;
+	return n > 0 && list[strlen(list) - 1] != ',' && list[0] != ',' &&
+	    strstr(list, ",,") == NULL;
+}
+
+/* A policy's fields make sense together (and each on its own). */
+int
+wq_policy_valid(const struct wq_policy *p)
+{
+	if ((p->dead_letter[0] != '\0' && !queue_ref_valid(p->dead_letter)) ||
+	    (p->fanout[0] != '\0' && !wq_fanout_valid(p->fanout)) ||
+	    (p->max_receives > 0 && p->dead_letter[0] == '\0') ||
+	    (p->group[0] != '\0' && !wq_name_valid(p->group)) ||
+	    p->mode > 07777 || p->visibility == 0 || p->max_size == 0) {
+		errno = EINVAL;
+		return 0;
+	}
+	return 1;
 }
 
 static int
@@ -38,6 +125,60 @@ parse_u64(const char *s, uint64_t max, uint64_t *out)
 	if (errstr != NULL)
 		return -1;
 	*out = (uint64_t)v;
+	return 0;
+}
+
+/* The keys of the semantics: delays, limits, dead letters, and more. */
+static int
+policy_line2(struct wq_policy *p, const char *key, const char *val)
+{
+	uint64_t v;
+	int e;
+
+	if (strcmp(key, "dead-letter") == 0)
+		return strlcpy(p->dead_letter, val, sizeof(p->dead_letter)) <
+		    sizeof(p->dead_letter) ? 0 : -1;
+	if (strcmp(key, "fanout") == 0)
+		return strlcpy(p->fanout, val, sizeof(p->fanout)) <
+		    sizeof(p->fanout) ? 0 : -1;
+	if (strcmp(key, "group") == 0)
+		return strlcpy(p->group, val, sizeof(p->group)) <
+		    sizeof(p->group) ? 0 : -1;
+	if (strcmp(key, "compress") == 0)
+		return wq_compress_parse(val, &p->compress);
+	if (strcmp(key, "dedup") == 0) {
+		if (parse_enum(val, dedup_names, 2, &e) == -1)
+			return -1;
+		p->dedup = (enum wq_dedup)e;
+		return 0;
+	}
+	if (strcmp(key, "mode") == 0) {
+		char *end;
+
+		v = strtoul(val, &end, 8);
+		if (*val == '\0' || *end != '\0' || v > 07777)
+			return -1;
+		p->mode = (uint32_t)v;
+		return 0;
+	}
+	if (strcmp(key, "delay") == 0 && parse_u64(val, WQ_DELAY_MAX, &v) == 0)
+		p->delay = (uint32_t)v;
+	else if (strcmp(key, "retention") == 0 &&
+	    parse_u64(val, (uint64_t)100 * 366 * 86400, &v) == 0)
+		p->retention = v;
+	else if (strcmp(key, "max-receives") == 0 &&
+	    parse_u64(val, 1000000, &v) == 0)
+		p->max_receives = (uint32_t)v;
+	else if (strcmp(key, "max-depth") == 0 &&
+	    parse_u64(val, (uint64_t)1 << 48, &v) == 0)
+		p->max_depth = v;
+	else if (strcmp(key, "fifo") == 0 && parse_u64(val, 1, &v) == 0)
+		p->fifo = (int)v;
+	else if (strcmp(key, "dedup-window") == 0 &&
+	    parse_u64(val, 366 * 86400, &v) == 0)
+		p->dedup_window = (uint32_t)v;
+	else
+		return -1;
 	return 0;
 }
 
@@ -66,7 +207,7 @@ policy_line(struct wq_policy *p, char *line)
 		if (wq_sync_parse(val, &p->sync) == -1)
 			return -1;
 	} else
-		return -1;
+		return policy_line2(p, line, val);
 	return 0;
 }
 
@@ -94,6 +235,8 @@ wq_policy_read(int dirfd, struct wq_policy *p)
 		errno = EPROTO;
 		return -1;
 	}
+	if (memchr(buf, '\0', (size_t)n) != NULL)
+		goto bad;
 	line = strchr(buf, '\n');
 	while (line != NULL && *++line != '\0') {
 		if ((next = strchr(line, '\n')) == NULL)
@@ -103,6 +246,8 @@ wq_policy_read(int dirfd, struct wq_policy *p)
 			goto bad;
 		line = next;
 	}
+	if (!wq_policy_valid(p))
+		goto bad;
 	return 0;
 bad:
 	errno = EBADMSG;
@@ -117,14 +262,30 @@ wq_policy_write(int dirfd, const struct wq_policy *p, int sync)
 
 	n = snprintf(buf, sizeof(buf),
 	    "wq-format %d\nvisibility %" PRIu32 "\nclock-skew %" PRIu32
-	    "\nmax-size %" PRIu64 "\nsync %s\n", WQ_FORMAT, p->visibility,
-	    p->clock_skew, p->max_size, wq_sync_name(p->sync));
+	    "\nmax-size %" PRIu64 "\nsync %s\ndelay %" PRIu32 "\nretention %"
+	    PRIu64 "\nmax-receives %" PRIu32 "\nmax-depth %" PRIu64 "\nfifo %d"
+	    "\ndedup-window %" PRIu32 "\ndedup %s\ncompress %s\nmode %o\n"
+	    "%s%s%s%s%s%s%s%s%s", WQ_FORMAT, p->visibility,
+	    p->clock_skew, p->max_size, wq_sync_name(p->sync), p->delay,
+	    p->retention, p->max_receives, p->max_depth, p->fifo,
+	    p->dedup_window, dedup_names[p->dedup],
+	    wq_compress_name(p->compress), (unsigned)p->mode,
+	    p->dead_letter[0] ? "dead-letter " : "", p->dead_letter,
+	    p->dead_letter[0] ? "\n" : "",
+	    p->fanout[0] ? "fanout " : "", p->fanout, p->fanout[0] ? "\n" : "",
+	    p->group[0] ? "group " : "", p->group, p->group[0] ? "\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(buf)) {
+		errno = EINVAL;
+		return -1;
+	}
 	snprintf(tmp, sizeof(tmp), "tmp/.policy.%ld.%08x", (long)getpid(),
 	    arc4random());
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (fd == -1)
 		return -1;
-	if (wq_write_all(fd, buf, (size_t)n) == -1 ||
+	/* Readable by every user of a shared queue, whatever the umask. */
+	if ((p->mode != 0 && fchmod(fd, (p->mode & 0666) | 0444) == -1) ||
+	    wq_write_all(fd, buf, (size_t)n) == -1 ||
 	    (sync && fsync(fd) == -1))
 		goto fail;
 	if (close(fd) == -1) {

@@ -75,6 +75,8 @@ open_tmp(struct wq_sender *s, char id[WQ_ID_MAX])
 			return -1;
 		fd = openat(s->q->tmpfd, id, O_WRONLY | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd != -1)
+			wq_share_file(s->q, fd);
 		if (fd != -1 || errno != EEXIST)
 			return fd;
 	}

@@ -77,7 +77,14 @@ int	 wq_is_queue_dir(int parent, const char *name);
 
 /* lib/policy.c */
 int	 wq_policy_read(int dirfd, struct wq_policy *);
+int	 wq_policy_valid(const struct wq_policy *);
+int	 wq_fanout_valid(const char *);
 int	 wq_policy_write(int dirfd, const struct wq_policy *, int sync);
+
+/* lib/share.c */
+int	 wq_share_tree(int qfd, const struct wq_policy *);
+int	 wq_mkdir(const struct wq_queue *, int dirfd, const char *);
+void	 wq_share_file(const struct wq_queue *, int fd);
 
 /* lib/bucket.c */
 int	 wq_bucket_path(unsigned rank, int64_t us, char *, size_t);
