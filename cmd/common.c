@@ -25,7 +25,7 @@ wqx_exit_status(int err)
 		return 0;
 	case ENOMSG:
 		return EX_NEGATIVE;
-	case EINVAL: case ENAMETOOLONG:
+	case EINVAL: case ENAMETOOLONG: case EDESTADDRREQ:
 		return EX_USAGE;
 	case EMSGSIZE: case EFBIG: case EBADMSG: case EPROTO: case EILSEQ:
 		return EX_DATAERR;

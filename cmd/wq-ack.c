@@ -16,25 +16,27 @@
 #include "common.h"
 
 static const char usage[] =
-    "[-hV] [-d dir] [--release [--delay secs] | --extend secs] "
+    "[-hV] [-d dir] [--release [--delay secs] | --extend secs | --dead] "
     "queue receipt ...\n"
     "  -d, --dir DIR       spool directory\n"
     "      --release       return the messages to the queue\n"
     "      --delay SECS    with --release: ready again after SECS\n"
     "      --extend SECS   extend the leases to SECS from now\n"
+    "      --dead          move them to the dead-letter queue now\n"
     "  -h, --help          this text\n"
     "  -V, --version       the version\n"
     "A receipt of - reads receipts from standard input, one per line.";
 
 static const struct option longopts[] = {
 	WQX_COMMON_LONGOPTS,
+	{ "dead",	no_argument,		NULL,	OPT_DEAD },
 	{ "delay",	required_argument,	NULL,	OPT_DELAY },
 	{ "extend",	required_argument,	NULL,	OPT_EXTEND },
 	{ "release",	no_argument,		NULL,	OPT_RELEASE },
 	{ NULL,		0,			NULL,	0 }
 };
 
-enum action { ACK, RELEASE, EXTEND };
+enum action { ACK, RELEASE, EXTEND, DEAD };
 
 struct receipts {
 	char	**v;
@@ -86,12 +88,27 @@ apply(struct wq_queue *q, const char *qname, const char *receipt,
 		if ((rc = wq_extend(q, receipt, secs, next)) == 0)
 			printf("%s\n", next);
 		break;
+	case DEAD:
+		rc = wq_dead(q, receipt);
+		break;
 	}
 	if (rc == 0)
 		return 0;
+	if (errno == EDESTADDRREQ)
+		wqx_die(EINVAL, qname, "no dead-letter queue set (wq-create "
+		    "-u --dead-letter QUEUE %s)", qname);
 	return wqx_warn(errno, qname, "%s: %s", receipt,
 	    errno == ENOMSG ? "receipt is stale: the lease is no longer held"
 	    : "cannot change lease");
+}
+
+static enum action
+set_action(enum action cur, enum action want)
+{
+	if (cur != ACK && cur != want)
+		wqx_die(EINVAL, NULL, "--release, --extend and --dead do not "
+		    "mix");
+	return want;
 }
 
 int
@@ -107,22 +124,19 @@ main(int argc, char *argv[])
 
 	while ((ch = getopt_long(argc, argv, "d:hV", longopts, NULL)) != -1) {
 		switch (ch) {
+		case OPT_DEAD:
+			act = set_action(act, DEAD);
+			break;
 		case OPT_DELAY:
 			secs = wqx_seconds("delay", optarg, 0, 12 * 3600);
 			dflag = 1;
 			break;
 		case OPT_EXTEND:
-			if (act == RELEASE)
-				wqx_die(EINVAL, NULL, "--release and --extend "
-				    "do not mix");
-			act = EXTEND;
+			act = set_action(act, EXTEND);
 			secs = wqx_seconds("extend", optarg, 0, 12 * 3600);
 			break;
 		case OPT_RELEASE:
-			if (act == EXTEND)
-				wqx_die(EINVAL, NULL, "--release and --extend "
-				    "do not mix");
-			act = RELEASE;
+			act = set_action(act, RELEASE);
 			break;
 		default:
 			wqx_common_option(ch, usage);

@@ -261,27 +261,51 @@ spawn(struct job *j, struct wq_msg *m, char **command,
 	j->lost = 0;
 }
 
-/* A command ended: ack on exit 0, otherwise release for a retry. */
+/* Exit statuses of a command with a meaning beyond "failed". */
+#define EXIT_DEAD	100	/* dead-letter the message now (qmail's 100) */
+#define EXIT_RETRY	75	/* EX_TEMPFAIL: retry, not counted */
+
+/* A command failed: dead-letter, or release for a retry. */
+static void
+fail_job(struct job *j, int status, const struct opts *o)
+{
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) :
+	    128 + WTERMSIG(status);
+	const char *what = WIFSIGNALED(status) ? "was killed" : "failed";
+
+	if (WIFEXITED(status) && code == EXIT_DEAD) {
+		if (wq_msg_dead(j->m) == 0) {
+			wqx_warn(0, qname, "message %s: command exit %d; "
+			    "dead-lettered", wq_msg_id(j->m), code);
+			return;
+		}
+		wqx_warn(errno, qname, "message %s: command exit %d; cannot "
+		    "dead-letter%s", wq_msg_id(j->m), code, errno ==
+		    EDESTADDRREQ ? " (no dead-letter queue set)" : "");
+	}
+	if ((WIFEXITED(status) && code == EXIT_RETRY ?
+	    wq_msg_retry(j->m, o->retry_delay) :
+	    wq_msg_release(j->m, o->retry_delay)) == -1)
+		wqx_warn(errno, qname, "message %s: command %s; cannot "
+		    "release", wq_msg_id(j->m), what);
+	else
+		wqx_warn(0, qname, "message %s: command %s (status %d); "
+		    "released", wq_msg_id(j->m), what, code);
+}
+
+/*
+ * A command ended: ack on exit 0; dead-letter on 100; release for a
+ * retry otherwise (75: without counting the receive).
+ */
 static void
 finish(struct job *j, int status, const struct opts *o)
 {
-	const char *what;
-
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		if (wq_msg_ack(j->m) == -1)
 			wqx_warn(errno, qname, "message %s done but not acked",
 			    wq_msg_id(j->m));
-	} else {
-		what = WIFSIGNALED(status) ? "was killed" : "failed";
-		if (wq_msg_release(j->m, o->retry_delay) == -1)
-			wqx_warn(errno, qname, "message %s: command %s; "
-			    "cannot release", wq_msg_id(j->m), what);
-		else
-			wqx_warn(0, qname, "message %s: command %s (status "
-			    "%d); released", wq_msg_id(j->m), what,
-			    WIFEXITED(status) ? WEXITSTATUS(status) :
-			    128 + WTERMSIG(status));
-	}
+	} else
+		fail_job(j, status, o);
 	wq_msg_free(j->m);
 	j->pid = 0;
 	j->m = NULL;

@@ -82,6 +82,11 @@ commit(struct wq_sender *s)
 		printf("%s\n", wq_sender_id(s, i));
 	if (fflush(stdout) == EOF)
 		wqx_die(errno, qname, "cannot write ids");
+	if (rc == -1 && saved == EAGAIN)
+		wqx_die(saved, qname, "queue is full (max-depth %llu): %zu "
+		    "message%s not sent", (unsigned long long)wq_queue_policy(
+		    wq_sender_queue(s))->max_depth, wq_sender_refused(s),
+		    wq_sender_refused(s) == 1 ? "" : "s");
 	if (rc == -1)
 		wqx_die(saved, qname, "cannot send");
 }
@@ -233,10 +238,10 @@ configure(struct wq_sender *s, struct send_opts *so)
 		    wq_queue_policy(wq_sender_queue(s))->fifo ?
 		    "FIFO queues serve in send order, without priorities" :
 		    "want -100 to 100");
-	if (so->delay_set && wq_sender_delay(s, so->delay) == -1)
-		wqx_die(errno, qname, "cannot set delay");
-	if (so->at != 0 && wq_sender_at(s, so->at) == -1)
-		wqx_die(errno, qname, "cannot set time");
+	if ((so->delay_set && wq_sender_delay(s, so->delay) == -1) ||
+	    (so->at != 0 && wq_sender_at(s, so->at) == -1))
+		wqx_die(EINVAL, qname, "per-message delays do not apply to "
+		    "FIFO queues and topics (give the queue a --delay)");
 	if (so->group != NULL && wq_sender_group(s, so->group) == -1)
 		wqx_die(EINVAL, qname, !wq_group_valid(so->group) ?
 		    "invalid group: %s (want [A-Za-z0-9][A-Za-z0-9._-]{0,63})" :

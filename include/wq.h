@@ -11,6 +11,8 @@
  *   EEXIST     queue exists (from wq_queue_create)
  *   ENOMSG     no message ready, or a receipt that is no longer held
  *   EPROTO     spool of an unknown format version
+ *   EDESTADDRREQ no dead-letter queue set (or no queue to redrive to)
+ *   EAGAIN     queue full (max-depth)
  * anything else is the system's own error.
  */
 #ifndef WQ_H
@@ -152,6 +154,7 @@ int	 wq_sender_attr(struct wq_sender *, const char *key,
 struct wq_queue *wq_sender_queue(const struct wq_sender *);
 size_t	 wq_sender_pending(const struct wq_sender *);
 size_t	 wq_sender_committed(const struct wq_sender *);
+size_t	 wq_sender_refused(const struct wq_sender *);
 int	 wq_sender_commit(struct wq_sender *);
 const char *wq_sender_id(const struct wq_sender *, size_t);
 void	 wq_sender_close(struct wq_sender *);
@@ -172,8 +175,15 @@ int	 wq_consumer_wait(struct wq_consumer *, int64_t until_ms,
 /* lib/lease.c */
 int	 wq_ack(struct wq_queue *, const char *receipt);
 int	 wq_release(struct wq_queue *, const char *receipt, uint32_t delay);
+int	 wq_retry(struct wq_queue *, const char *receipt, uint32_t delay);
 int	 wq_extend(struct wq_queue *, const char *receipt, uint32_t secs,
 	    char newreceipt[WQ_RECEIPT_MAX]);
+
+/* lib/dead.c */
+int	 wq_dead(struct wq_queue *, const char *receipt);
+int	 wq_msg_dead(struct wq_msg *);
+int	 wq_redrive(struct wq_queue *dlq, const char *to, uint64_t max,
+	    uint64_t *moved);
 
 /* lib/msg.c */
 const char *wq_msg_id(const struct wq_msg *);
@@ -187,6 +197,7 @@ int	 wq_msg_body(struct wq_msg *, const void **, size_t *);
 int	 wq_msg_body_fd(struct wq_msg *, off_t *);
 int	 wq_msg_ack(struct wq_msg *);
 int	 wq_msg_release(struct wq_msg *, uint32_t delay);
+int	 wq_msg_retry(struct wq_msg *, uint32_t delay);
 int	 wq_msg_extend(struct wq_msg *, uint32_t secs);
 void	 wq_msg_free(struct wq_msg *);
 

@@ -113,13 +113,14 @@ make_bucket(const struct wq_queue *q, const char *bucket, int *made)
 }
 
 /*
- * Rename fromfd/from to new/BUCKET/name, making the bucket if it is
- * missing (or was removed under us as empty).  *made is lowered when
- * directories were created, which the caller must then make durable.
+ * Rename (or hard-link, with link) fromfd/from to new/BUCKET/name, making
+ * the bucket if it is missing (or was removed under us as empty).  *made
+ * is lowered when directories were created, which the caller must then
+ * make durable.
  */
-int
-wq_bucket_put(struct wq_queue *q, int fromfd, const char *from,
-    const char *bucket, const char *name, int *made)
+static int
+put(struct wq_queue *q, int fromfd, const char *from, const char *bucket,
+    const char *name, int *made, int link)
 {
 	char target[WQ_BUCKET_MAX + WQ_RECEIPT_MAX];
 	struct stat st;
@@ -127,7 +128,8 @@ wq_bucket_put(struct wq_queue *q, int fromfd, const char *from,
 
 	snprintf(target, sizeof(target), "%s/%s", bucket, name);
 	for (tries = 0; tries < 64; tries++) {
-		if (renameat(fromfd, from, q->newfd, target) == 0)
+		if ((link ? linkat(fromfd, from, q->newfd, target, 0) :
+		    renameat(fromfd, from, q->newfd, target)) == 0)
 			return 0;
 		if (errno != ENOENT)
 			return -1;
@@ -140,6 +142,20 @@ wq_bucket_put(struct wq_queue *q, int fromfd, const char *from,
 	}
 	errno = EAGAIN;
 	return -1;
+}
+
+int
+wq_bucket_put(struct wq_queue *q, int fromfd, const char *from,
+    const char *bucket, const char *name, int *made)
+{
+	return put(q, fromfd, from, bucket, name, made, 0);
+}
+
+int
+wq_bucket_link(struct wq_queue *q, int fromfd, const char *from,
+    const char *bucket, const char *name, int *made)
+{
+	return put(q, fromfd, from, bucket, name, made, 1);
 }
 
 /*

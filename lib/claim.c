@@ -137,12 +137,36 @@ claim_entry(struct wq_consumer *c, const char *name, int64_t now,
 	snprintf(from, sizeof(from), "%s/%s", c->leaf, name);
 	if (renameat(c->q->newfd, from, c->q->curfd, target) == -1)
 		return errno == ENOENT ? 0 : -1;
-	if ((*mp = wq_msg_load(c->q, c->q->curfd, target, &e)) != NULL)
+	switch (wq_claimed(c, target, &e, mp)) {
+	case WQ_CLAIMED:
 		return 1;
+	case WQ_RETIRED:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * A message was just renamed to cur/target, leased to us: hand it out,
+ * unless it has been received too often or is past its retention (then
+ * it is dead-lettered or dropped) or is no message at all (quarantined).
+ */
+int
+wq_claimed(struct wq_consumer *c, const char *target,
+    const struct wq_entry *e, struct wq_msg **mp)
+{
+	int why;
+
+	if ((why = wq_retire_reason(c->q, e, wq_now_ms())) != 0)
+		return wq_retire(c->q, target, e, why) == -1 ? -1 : WQ_RETIRED;
+	if ((*mp = wq_msg_load(c->q, c->q->curfd, target, e)) != NULL)
+		return WQ_CLAIMED;
 	if (errno != EBADMSG)
 		return -1;
 	(void)wq_quarantine(c->q, c->q->curfd, target);
-	return 0;
+	(void)wq_fifo_unlock(c->q, e);
+	return WQ_RETIRED;
 }
 
 int
@@ -152,7 +176,11 @@ wq_claim(struct wq_consumer *c, struct wq_msg **mp)
 	int top, r;
 
 	*mp = NULL;
-	if (check_cur(c, now) == -1 || wq_bucket_top_rank(c->q, &top) == -1)
+	if (check_cur(c, now) == -1)
+		return -1;
+	if (c->q->pol.fifo)
+		return wq_fifo_claim(c, now, mp);
+	if (wq_bucket_top_rank(c->q, &top) == -1)
 		return -1;
 	if (top < 0) {
 		wq_consumer_invalidate(c);

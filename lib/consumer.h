@@ -22,8 +22,15 @@ struct wq_consumer {
 	int		 watching;	/* inotify sees new/ and cur/ */
 	int		 backoff_ms;	/* polling interval on remote fs */
 	int		 peeking;
+	size_t		 fifo_next;	/* FIFO: the group to try first */
 };
 
+#define WQ_CLAIMED	1	/* a message is leased to the caller */
+#define WQ_RETIRED	2	/* claimed, but dead-lettered or dropped */
+
 void	 wq_consumer_invalidate(struct wq_consumer *);
+int	 wq_claimed(struct wq_consumer *, const char *target,
+	    const struct wq_entry *, struct wq_msg **);
+int	 wq_fifo_claim(struct wq_consumer *, int64_t now, struct wq_msg **);
 
 #endif /* WQ_CONSUMER_H */

@@ -66,10 +66,9 @@ find_lease(struct wq_queue *q, const struct wq_entry *want, char *name,
  * the name vanished under it (an extension by the holder elsewhere, or a
  * reclaim); then the lease is looked up again by its nonce.
  */
-static int
-with_lease(struct wq_queue *q, const char *receipt,
-    int (*op)(struct wq_queue *, const char *, const struct wq_entry *,
-    void *), void *arg)
+int
+wq_with_lease(struct wq_queue *q, const char *receipt, wq_lease_op *op,
+    void *arg)
 {
 	struct wq_entry e;
 	char name[WQ_RECEIPT_MAX];
@@ -94,39 +93,45 @@ static int
 op_ack(struct wq_queue *q, const char *name, const struct wq_entry *e,
     void *arg)
 {
-	(void)e;
 	(void)arg;
-	return unlinkat(q->curfd, name, 0);
+	if (unlinkat(q->curfd, name, 0) == -1)
+		return -1;
+	return wq_fifo_unlock(q, e);
 }
 
-/* Make cur/name, renamed to entry e, ready now: into today's bucket. */
+/* Make cur/name ready again (in a FIFO queue, its group free again). */
 static int
-ready_now(struct wq_queue *q, int dirfd, const char *name,
-    const struct wq_entry *e)
+ready_now(struct wq_queue *q, const char *name, const struct wq_entry *e)
 {
-	char bucket[WQ_BUCKET_MAX], target[WQ_RECEIPT_MAX];
-	int made = WQ_BUCKET_LEVELS;
+	struct wq_entry to = *e;
 
-	if (wq_entry_format(e, 0, target, sizeof(target)) == -1 ||
-	    wq_bucket_path(e->rank, wq_now_us(), bucket, sizeof(bucket)) == -1)
+	to.deadline = 0;
+	to.nonce[0] = '\0';
+	if (wq_transfer(q, q->curfd, name, &to, WQ_MOVE) == -1)
 		return -1;
-	if (wq_bucket_put(q, dirfd, name, bucket, target, &made) == -1)
-		return -1;
-	wq_doorbell(q);
-	return 0;
+	return wq_fifo_unlock(q, e);
 }
+
+struct release_arg {
+	uint32_t	delay;
+	int		uncounted;	/* this receive does not count */
+};
 
 static int
 op_release(struct wq_queue *q, const char *name, const struct wq_entry *e,
     void *arg)
 {
-	uint32_t delay = *(uint32_t *)arg;
+	struct release_arg *r = arg;
 	struct wq_entry to = *e;
 	char target[WQ_RECEIPT_MAX];
 
-	if (delay == 0)
-		return ready_now(q, q->curfd, name, &to);
-	to.deadline = wq_now_ms() + (int64_t)delay * 1000;
+	if (r->uncounted && to.count > 0)
+		to.count--;
+	if (r->delay > 0 && q->pol.fifo)
+		return wq_fifo_hold(q, name, &to, r->delay);
+	if (r->delay == 0)
+		return ready_now(q, name, &to);
+	to.deadline = wq_now_ms() + (int64_t)r->delay * 1000;
 	strlcpy(to.nonce, WQ_DELAYED, sizeof(to.nonce));
 	if (wq_entry_format(&to, 1, target, sizeof(target)) == -1)
 		return -1;
@@ -149,6 +154,9 @@ op_extend(struct wq_queue *q, const char *name, const struct wq_entry *e,
 	to.deadline = wq_now_ms() + (int64_t)x->secs * 1000;
 	if (wq_entry_format(&to, 1, target, sizeof(target)) == -1)
 		return -1;
+	/* The group lock first: it must never end before the lease. */
+	if (q->pol.fifo && wq_fifo_extend(q, &to) == -1)
+		return -1;
 	if (strcmp(name, target) != 0 &&
 	    renameat(q->curfd, name, q->curfd, target) == -1)
 		return -1;
@@ -159,13 +167,24 @@ op_extend(struct wq_queue *q, const char *name, const struct wq_entry *e,
 int
 wq_ack(struct wq_queue *q, const char *receipt)
 {
-	return with_lease(q, receipt, op_ack, NULL);
+	return wq_with_lease(q, receipt, op_ack, NULL);
 }
 
 int
 wq_release(struct wq_queue *q, const char *receipt, uint32_t delay)
 {
-	return with_lease(q, receipt, op_release, &delay);
+	struct release_arg r = { delay, 0 };
+
+	return wq_with_lease(q, receipt, op_release, &r);
+}
+
+/* A release that does not count this receive towards max-receives. */
+int
+wq_retry(struct wq_queue *q, const char *receipt, uint32_t delay)
+{
+	struct release_arg r = { delay, 1 };
+
+	return wq_with_lease(q, receipt, op_release, &r);
 }
 
 int
@@ -174,7 +193,7 @@ wq_extend(struct wq_queue *q, const char *receipt, uint32_t secs,
 {
 	struct extend_arg x = { secs, newreceipt };
 
-	return with_lease(q, receipt, op_extend, &x);
+	return wq_with_lease(q, receipt, op_extend, &x);
 }
 
 /* The holder's own message: keep its receipt current across extensions. */
@@ -188,6 +207,12 @@ int
 wq_msg_release(struct wq_msg *m, uint32_t delay)
 {
 	return wq_release(m->q, m->receipt, delay);
+}
+
+int
+wq_msg_retry(struct wq_msg *m, uint32_t delay)
+{
+	return wq_retry(m->q, m->receipt, delay);
 }
 
 int
@@ -238,7 +263,8 @@ promote_one(int dirfd, const char *name, void *arg)
 			p->next = due;
 		return 0;
 	}
-	if (ready_now(p->q, dirfd, name, &e) == 0)
+	(void)dirfd;
+	if (ready_now(p->q, name, &e) == 0)
 		p->promoted++;
 	else if (errno != ENOENT)
 		p->err = errno;

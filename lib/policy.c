@@ -107,6 +107,7 @@ wq_policy_valid(const struct wq_policy *p)
 	if ((p->dead_letter[0] != '\0' && !queue_ref_valid(p->dead_letter)) ||
 	    (p->fanout[0] != '\0' && !wq_fanout_valid(p->fanout)) ||
 	    (p->max_receives > 0 && p->dead_letter[0] == '\0') ||
+	    (p->fanout[0] != '\0' && (p->fifo || p->delay > 0)) ||
 	    (p->group[0] != '\0' && !wq_name_valid(p->group)) ||
 	    p->mode > 07777 || p->visibility == 0 || p->max_size == 0) {
 		errno = EINVAL;

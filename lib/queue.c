@@ -106,6 +106,7 @@ wq_queue_close(struct wq_queue *q)
 		close(q->newfd);
 	if (q->curfd != -1)
 		close(q->curfd);
+	wq_queue_close(q->dlq);
 	free(q->name);
 	free(q);
 }

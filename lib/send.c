@@ -34,6 +34,7 @@ struct wq_sender {
 	size_t		 npending;
 	char		(*done)[WQ_ID_MAX];
 	size_t		 ndone;
+	size_t		 refused;	/* by the last commit, for max-depth */
 	unsigned	 rank;
 	char		 group[WQ_GROUP_MAX + 1];
 	int64_t		 delay_ms;	/* -1: the queue's default delay */
@@ -52,6 +53,8 @@ wq_sender_open(struct wq_queue *q)
 	s->q = q;
 	s->rank = WQ_RANK_DEFAULT;
 	s->delay_ms = -1;
+	if (q->pol.fifo)
+		strlcpy(s->group, WQ_GROUP_DEFAULT, sizeof(s->group));
 	if ((s->pending = calloc(WQ_SEND_GROUP_MAX, sizeof(*s->pending))) == NULL ||
 	    (s->done = calloc(WQ_SEND_GROUP_MAX, sizeof(*s->done))) == NULL) {
 		wq_sender_close(s);
@@ -250,6 +253,13 @@ wq_sender_pending(const struct wq_sender *s)
 	return s->npending;
 }
 
+/* How many messages the last commit refused because the queue was full. */
+size_t
+wq_sender_refused(const struct wq_sender *s)
+{
+	return s->refused;
+}
+
 size_t
 wq_sender_committed(const struct wq_sender *s)
 {
@@ -328,11 +338,34 @@ commit_delayed(struct wq_sender *s, size_t n, int64_t due, size_t *i)
 }
 
 /*
- * Ready messages go into the bucket of now, all of a group into one; in a
- * FIFO queue each into the bucket of its send time, so that the tree
- * keeps them in send order even when one is released and comes back.
- * Each bucket is fsynced once when the commit moves on from it; a failed
- * fsync withdraws the ids not yet known to be durable.
+ * A topic's messages go to each subscriber, and a FIFO queue's into
+ * their group's tree at their send time (lib/fifo.c): one at a time,
+ * each made durable before the next.
+ */
+static int
+commit_each(struct wq_sender *s, size_t n, size_t *i)
+{
+	struct wq_entry e;
+	int rc;
+
+	for (; *i < n; (*i)++) {
+		pending_entry(s, *i, &e);
+		if (s->q->pol.fanout[0] != '\0')
+			rc = wq_fanout_deliver(s->q, s->q->tmpfd, e.id, &e,
+			    WQ_MOVE | WQ_DURABLE);
+		else
+			rc = wq_fifo_put(s->q, s->q->tmpfd, e.id, &e, 0, 1);
+		if (rc == -1)
+			return -1;
+		done(s, *i);
+	}
+	return 0;
+}
+
+/*
+ * Ready messages go into the bucket of now, all of a group into one.
+ * The bucket is fsynced once; a failed fsync withdraws the ids, which
+ * are visible but not known to be durable.
  */
 static int
 commit_ready(struct wq_sender *s, size_t n, size_t *i)
@@ -343,11 +376,12 @@ commit_ready(struct wq_sender *s, size_t n, size_t *i)
 	size_t durable = 0;
 	int made = WQ_BUCKET_LEVELS, sync = s->q->pol.sync != WQ_SYNC_NONE;
 
+	if (s->q->pol.fifo || s->q->pol.fanout[0] != '\0')
+		return commit_each(s, n, i);
 	prev[0] = '\0';
 	for (; *i < n; (*i)++) {
 		pending_entry(s, *i, &e);
-		if (wq_bucket_path(e.rank, s->q->pol.fifo ? wq_id_time_us(e.id) :
-		    now_us, bucket, sizeof(bucket)) == -1 ||
+		if (wq_bucket_path(e.rank, now_us, bucket, sizeof(bucket)) == -1 ||
 		    wq_entry_format(&e, 0, name, sizeof(name)) == -1)
 			goto fail;
 		if (prev[0] != '\0' && strcmp(prev, bucket) != 0) {
@@ -400,7 +434,7 @@ wq_sender_commit(struct wq_sender *s)
 	size_t i = 0, n;
 	int rc = 0, saved = 0;
 
-	s->ndone = 0;
+	s->ndone = s->refused = 0;
 	if (s->npending == 0)
 		return 0;
 	if (s->q->pol.sync == WQ_SYNC_BATCH && syncfs(s->q->tmpfd) == -1)
@@ -409,12 +443,18 @@ wq_sender_commit(struct wq_sender *s)
 		saved = errno;
 	if (saved == 0) {
 		due = ready_at(s, now);
-		rc = due > now ? commit_delayed(s, n, due, &i) :
-		    commit_ready(s, n, &i);
+		if (due > now && s->q->pol.fanout[0] != '\0') {
+			rc = -1;	/* topics deliver at once */
+			errno = EINVAL;
+		} else
+			rc = due > now ? commit_delayed(s, n, due, &i) :
+			    commit_ready(s, n, &i);
 		if (rc == -1)
 			saved = errno;
-		else if (n < s->npending)
+		else if (n < s->npending) {
 			saved = EAGAIN;		/* the queue is full */
+			s->refused = s->npending - n;
+		}
 	}
 	if (s->ndone > 0)
 		wq_doorbell(s->q);
@@ -452,11 +492,17 @@ wq_sender_priority(struct wq_sender *s, int priority)
 	return 0;
 }
 
+/* Per-message delays would let a later message of a FIFO group overtake
+ * an earlier one: FIFO queues have only the queue's delay. */
 int
 wq_sender_delay(struct wq_sender *s, uint32_t secs)
 {
 	if (settable(s) == -1)
 		return -1;
+	if (s->q->pol.fifo || s->q->pol.fanout[0] != '\0') {
+		errno = EINVAL;
+		return -1;
+	}
 	s->delay_ms = (int64_t)secs * 1000;
 	s->at_ms = 0;
 	return 0;
@@ -467,7 +513,7 @@ wq_sender_at(struct wq_sender *s, int64_t ms)
 {
 	if (settable(s) == -1)
 		return -1;
-	if (ms <= 0) {
+	if (ms <= 0 || s->q->pol.fifo || s->q->pol.fanout[0] != '\0') {
 		errno = EINVAL;
 		return -1;
 	}

@@ -94,6 +94,25 @@ count_sub(int dirfd, const char *name, void *arg)
 	    -1 : 0;
 }
 
+/* A FIFO queue's new/ holds one tree per group. */
+static int
+count_group(int dirfd, const char *name, void *arg)
+{
+	struct count_arg *a = arg;
+	int fd, rc;
+
+	if (!wq_group_valid(name))
+		return 0;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return 0;	/* removed as empty meanwhile */
+	rc = count_tree(fd, 0, a);
+	close(fd);
+	return rc == -1 && (errno != ENOENT || a->st->total >= a->limit) ?
+	    -1 : 0;
+}
+
 /* Count up to limit messages: sizes come from the entry names. */
 static int
 count_queue(struct wq_queue *q, struct wq_stat *st, uint64_t limit)
@@ -107,7 +126,8 @@ count_queue(struct wq_queue *q, struct wq_stat *st, uint64_t limit)
 	a.skew_ms = (int64_t)q->pol.clock_skew * 1000;
 	a.incur = 0;
 	a.limit = limit;
-	if (count_tree(q->newfd, 0, &a) == -1)
+	if ((q->pol.fifo ? wq_walk_dir(q->newfd, 0, count_group, &a) :
+	    count_tree(q->newfd, 0, &a)) == -1)
 		return st->total >= limit ? 0 : -1;
 	a.incur = 1;
 	if (wq_walk_dir(q->curfd, 0, count_one, &a) == -1)

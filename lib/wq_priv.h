@@ -27,6 +27,7 @@ struct wq_queue {
 	int		 fd;		/* the queue directory */
 	int		 tmpfd, newfd, curfd;
 	int		 remote;	/* NFS, FUSE, ...: inotify sees nothing */
+	struct wq_queue	*dlq;		/* the dead-letter queue, once opened */
 	struct wq_policy pol;
 };
 
@@ -93,6 +94,8 @@ int	 wq_bucket_level_valid(const char *, int level);
 unsigned wq_bucket_rank(const char *);
 int	 wq_bucket_put(struct wq_queue *, int fromfd, const char *from,
 	    const char *bucket, const char *name, int *made);
+int	 wq_bucket_link(struct wq_queue *, int fromfd, const char *from,
+	    const char *bucket, const char *name, int *made);
 int	 wq_bucket_sync(struct wq_queue *, const char *bucket, int made);
 void	 wq_doorbell(struct wq_queue *);
 int	 wq_bucket_first(struct wq_queue *, const char *after, int prune,
@@ -123,7 +126,43 @@ int	 wq_msg_parse_header(const char *, size_t, int64_t *sent,
 /* lib/stat.c */
 int	 wq_queue_depth(struct wq_queue *, uint64_t limit, uint64_t *);
 
+/* lib/transfer.c */
+#define WQ_MOVE		0
+#define WQ_LINK		1	/* the source stays */
+#define WQ_DURABLE	2	/* fsync as the target's policy says */
+struct wq_queue *wq_queue_open_beside(struct wq_queue *, const char *ref);
+int	 wq_transfer(struct wq_queue *to, int fromfd, const char *from,
+	    const struct wq_entry *, int how);
+
+/* lib/fifo.c */
+#define WQ_GROUP_DEFAULT "default"	/* group of FIFO sends without one */
+int	 wq_fifo_put(struct wq_queue *, int fromfd, const char *from,
+	    const struct wq_entry *, int link, int sync);
+int	 wq_fifo_unlock(struct wq_queue *, const struct wq_entry *);
+int	 wq_fifo_extend(struct wq_queue *, const struct wq_entry *);
+int	 wq_fifo_hold(struct wq_queue *, const char *name,
+	    const struct wq_entry *, uint32_t delay);
+
+/* lib/fanout.c */
+int	 wq_fanout_open(struct wq_queue *topic, struct wq_queue **subs,
+	    size_t *n);
+void	 wq_fanout_close(struct wq_queue **subs, size_t n);
+int	 wq_fanout_deliver(struct wq_queue *topic, int fromfd,
+	    const char *from, const struct wq_entry *, int how);
+
+/* lib/dead.c */
+#define WQ_RETIRE_DEAD		1
+#define WQ_RETIRE_EXPIRED	2
+int	 wq_retire_reason(const struct wq_queue *, const struct wq_entry *,
+	    int64_t now);
+int	 wq_retire(struct wq_queue *, const char *name,
+	    const struct wq_entry *, int reason);
+
 /* lib/lease.c */
+typedef int wq_lease_op(struct wq_queue *, const char *name,
+	    const struct wq_entry *, void *);
+int	 wq_with_lease(struct wq_queue *, const char *receipt, wq_lease_op *,
+	    void *);
 int	 wq_quarantine(struct wq_queue *, int dirfd, const char *name);
 int	 wq_promote_expired(struct wq_queue *, int64_t now, int64_t *next);
 

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fifo.c — FIFO queues: strict order within a message group, and at most
+ * one message of a group in flight.
+ *
+ * Each group has a bucket tree of its own, new/GROUP/RR/TTTTTT/..., in
+ * which every message sits at its send time, also when it comes back
+ * after a release: the first entry of a group's tree is always the
+ * group's oldest message.  A consumer takes a group by creating the
+ * symbolic link lock/GROUP -> "DEADLINE,NONCE" (symlink creation has one
+ * winner, on NFS too), then claims the first entry of the group's tree
+ * with that deadline and nonce; acking, releasing or dead-lettering the
+ * lease removes the lock, and extending it extends the lock.  A release
+ * with a delay puts the message back and leaves the lock as
+ * "DUE,hold" until the delay has passed.
+ *
+ * A lock whose deadline (plus the clock skew) has passed is stale: its
+ * holder crashed.  Whoever finds one first returns expired leases to
+ * their trees (so the group's oldest message is back in front), then
+ * breaks the lock by renaming it away and checking that what it moved is
+ * the stale lock it read; a fresh lock moved by mistake is linked back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wq_priv.h"
+#include "consumer.h"
+
+#define LOCK_MAX	64	/* "DEADLINE,NONCE" */
+#define HOLD		"hold"
+
+static const char *
+group_of(const struct wq_entry *e)
+{
+	return e->group[0] != '\0' ? e->group : WQ_GROUP_DEFAULT;
+}
+
+/* The fd of lock/, made on first use. */
+static int
+lock_dir(struct wq_queue *q)
+{
+	int fd;
+
+	for (;;) {
+		fd = openat(q->fd, "lock", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd != -1 || errno != ENOENT)
+			return fd;
+		if (wq_mkdir(q, q->fd, "lock") == -1 && errno != EEXIST)
+			return -1;
+	}
+}
+
+/* The lock of a group: 1 and its deadline and nonce, 0 none, -1 error. */
+static int
+lock_read(int lfd, const char *group, int64_t *deadline, char nonce[17])
+{
+	char buf[LOCK_MAX];
+	ssize_t n;
+	char *end;
+
+	if ((n = readlinkat(lfd, group, buf, sizeof(buf) - 1)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	buf[n] = '\0';
+	*deadline = strtoll(buf, &end, 10);
+	if (*end != ',' || strlen(end + 1) > 16) {
+		*deadline = 0;		/* garbage: treat as stale */
+		nonce[0] = '\0';
+		return 1;
+	}
+	strlcpy(nonce, end + 1, 17);
+	return 1;
+}
+
+/* Replace a group's lock by a new one (rename over). */
+static int
+lock_write(struct wq_queue *q, int lfd, const char *group, int64_t deadline,
+    const char *nonce)
+{
+	char target[LOCK_MAX], tmp[64];
+
+	snprintf(target, sizeof(target), "%" PRId64 ",%s", deadline, nonce);
+	snprintf(tmp, sizeof(tmp), ".lock.%ld.%08x", (long)getpid(),
+	    arc4random());
+	if (symlinkat(target, q->tmpfd, tmp) == -1)
+		return -1;
+	if (renameat(q->tmpfd, tmp, lfd, group) == -1) {
+		(void)unlinkat(q->tmpfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Break a stale lock that read as (deadline, nonce): move it away, and
+ * put back what was moved if it turns out to be another, fresh lock.
+ */
+static void
+lock_break(struct wq_queue *q, int lfd, const char *group, int64_t deadline,
+    const char *nonce)
+{
+	char tmp[64], n2[17];
+	int64_t d2;
+
+	snprintf(tmp, sizeof(tmp), ".broken.%ld.%08x", (long)getpid(),
+	    arc4random());
+	if (renameat(lfd, group, q->tmpfd, tmp) == -1)
+		return;
+	if (lock_read(q->tmpfd, tmp, &d2, n2) == 1 &&
+	    (d2 != deadline || strcmp(n2, nonce) != 0))
+		(void)linkat(q->tmpfd, tmp, lfd, group, 0);
+	(void)unlinkat(q->tmpfd, tmp, 0);
+}
+
+/*
+ * Take a group's lock for a lease (deadline, nonce).  0 taken; 1 the
+ * group is busy, and *busy_until is when its lock goes stale.
+ */
+static int
+lock_take(struct wq_queue *q, int lfd, const char *group, int64_t deadline,
+    const char *nonce, int64_t now, int64_t *busy_until)
+{
+	char target[LOCK_MAX], held[17];
+	int64_t d, next;
+	int tries, r;
+
+	snprintf(target, sizeof(target), "%" PRId64 ",%s", deadline, nonce);
+	for (tries = 0; tries < 4; tries++) {
+		if (symlinkat(target, lfd, group) == 0)
+			return 0;
+		if (errno != EEXIST || (r = lock_read(lfd, group, &d, held)) == -1)
+			return -1;
+		if (r == 0)
+			continue;	/* just removed: try again */
+		if (strcmp(held, HOLD) != 0)
+			d += (int64_t)q->pol.clock_skew * 1000;
+		if (d > now) {
+			*busy_until = d;
+			return 1;
+		}
+		/* Stale: bring the holder's expired lease back first. */
+		if (wq_promote_expired(q, now, &next) == -1)
+			return -1;
+		if (lock_read(lfd, group, &d, held) == 1)
+			lock_break(q, lfd, group, d, held);
+	}
+	*busy_until = now + 1000;
+	return 1;
+}
+
+int
+wq_fifo_unlock(struct wq_queue *q, const struct wq_entry *e)
+{
+	char held[17];
+	int64_t d;
+	int lfd, r;
+
+	if (!q->pol.fifo || strcmp(e->nonce, WQ_DELAYED) == 0 ||
+	    e->nonce[0] == '\0')
+		return 0;
+	if ((lfd = lock_dir(q)) == -1)
+		return -1;
+	r = lock_read(lfd, group_of(e), &d, held);
+	if (r == 1 && strcmp(held, e->nonce) == 0)
+		r = unlinkat(lfd, group_of(e), 0) == -1 && errno != ENOENT ?
+		    -1 : 0;
+	close(lfd);
+	/* Consumers waiting for the group sleep on new/: wake them. */
+	wq_doorbell(q);
+	return r == -1 ? -1 : 0;
+}
+
+/* The lock follows the lease's new deadline; ENOMSG if it is not ours. */
+int
+wq_fifo_extend(struct wq_queue *q, const struct wq_entry *e)
+{
+	char held[17];
+	int64_t d;
+	int lfd, rc = -1;
+
+	if ((lfd = lock_dir(q)) == -1)
+		return -1;
+	if (lock_read(lfd, group_of(e), &d, held) != 1 ||
+	    strcmp(held, e->nonce) != 0)
+		errno = ENOMSG;
+	else
+		rc = lock_write(q, lfd, group_of(e), e->deadline, e->nonce);
+	close(lfd);
+	return rc;
+}
+
+/* Release with a delay: the message goes back, the group stays held. */
+int
+wq_fifo_hold(struct wq_queue *q, const char *name, const struct wq_entry *e,
+    uint32_t delay)
+{
+	struct wq_entry to = *e;
+	char held[17];
+	int64_t d;
+	int lfd, rc = 0;
+
+	to.deadline = 0;
+	to.nonce[0] = '\0';
+	if ((lfd = lock_dir(q)) == -1)
+		return -1;
+	if (wq_transfer(q, q->curfd, name, &to, WQ_MOVE) == -1)
+		rc = -1;
+	else if (lock_read(lfd, group_of(e), &d, held) == 1 &&
+	    strcmp(held, e->nonce) == 0)
+		rc = lock_write(q, lfd, group_of(e),
+		    wq_now_ms() + (int64_t)delay * 1000, HOLD);
+	close(lfd);
+	return rc;
+}
+
+/* The tree of a group (new/GROUP), made if create. */
+static int
+group_dir(struct wq_queue *q, const char *group, int create, int *made)
+{
+	int fd;
+
+	for (;;) {
+		fd = openat(q->newfd, group, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		if (fd != -1 || errno != ENOENT || !create)
+			return fd;
+		if (wq_mkdir(q, q->newfd, group) == 0)
+			*made = 1;
+		else if (errno != EEXIST)
+			return -1;
+	}
+}
+
+/*
+ * Put fromfd/from into its group's tree at its send time.  A consumer
+ * may remove the group's directory as empty under us: then again.
+ */
+int
+wq_fifo_put(struct wq_queue *q, int fromfd, const char *from,
+    const struct wq_entry *e, int link, int sync)
+{
+	char bucket[WQ_BUCKET_MAX], name[WQ_RECEIPT_MAX];
+	struct wq_queue gq;
+	int made, gmade = 0, gfd, tries, rc = -1;
+
+	if (wq_entry_format(e, 0, name, sizeof(name)) == -1 ||
+	    wq_bucket_path(e->rank, wq_id_time_us(e->id), bucket,
+	    sizeof(bucket)) == -1)
+		return -1;
+	for (tries = 0; tries < 8 && rc == -1; tries++) {
+		if ((gfd = group_dir(q, group_of(e), 1, &gmade)) == -1)
+			return -1;
+		gq = *q;
+		gq.newfd = gfd;
+		made = WQ_BUCKET_LEVELS;
+		rc = link ? wq_bucket_link(&gq, fromfd, from, bucket, name,
+		    &made) : wq_bucket_put(&gq, fromfd, from, bucket, name,
+		    &made);
+		if (rc == 0 && sync && q->pol.sync != WQ_SYNC_NONE &&
+		    (wq_bucket_sync(&gq, bucket, made) == -1 ||
+		    (gmade && wq_fsync_dir(q->newfd) == -1)))
+			rc = -2;
+		close(gfd);
+		if (rc == -1 && errno != ENOENT && errno != EAGAIN)
+			return -1;
+	}
+	if (rc != 0)
+		return -1;
+	wq_doorbell(q);
+	return 0;
+}
+
+/*
+ * Claim the oldest message of a group whose lock we hold as lease.
+ * WQ_CLAIMED (*mp set), WQ_RETIRED (it was dead-lettered, dropped or
+ * quarantined instead, and the lock went with it), 0 the group has no
+ * message, -1 error.
+ */
+static int
+claim_first(struct wq_consumer *c, const char *group,
+    const struct wq_entry *lease, struct wq_msg **mp)
+{
+	char leaf[WQ_BUCKET_MAX], from[WQ_BUCKET_MAX + WQ_RECEIPT_MAX];
+	char target[WQ_RECEIPT_MAX], **names = NULL;
+	struct wq_queue gq;
+	struct wq_entry e;
+	size_t n = 0, i;
+	int gfd, unused = 0, r = 0;
+
+	if ((gfd = group_dir(c->q, group, 0, &unused)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	gq = *c->q;
+	gq.newfd = gfd;
+	if (wq_bucket_first(&gq, NULL, 1, leaf, &names, &n) == -1)
+		r = errno == ENOMSG ? 0 : -1;
+	/* Only the first entry will do; the others are there if it is
+	 * gone under us (a purge). */
+	for (i = 0; i < n && r == 0; i++) {
+		if (wq_entry_parse(names[i], 0, &e) == -1)
+			continue;
+		e.count++;
+		e.deadline = lease->deadline;
+		strlcpy(e.nonce, lease->nonce, sizeof(e.nonce));
+		snprintf(from, sizeof(from), "%s/%s", leaf, names[i]);
+		if (wq_entry_format(&e, 1, target, sizeof(target)) == -1)
+			continue;
+		if (renameat(gfd, from, c->q->curfd, target) == 0)
+			r = wq_claimed(c, target, &e, mp);
+		else if (errno != ENOENT)
+			r = -1;
+	}
+	wq_names_free(names, n);
+	if (n == 0 && r == 0)
+		(void)unlinkat(c->q->newfd, group, AT_REMOVEDIR);
+	close(gfd);
+	return r;
+}
+
+/* Try one group: WQ_CLAIMED, 0 busy or empty, -1 error. */
+static int
+claim_group(struct wq_consumer *c, int lfd, const char *group, int64_t now,
+    struct wq_msg **mp)
+{
+	struct wq_entry lease;
+	int64_t busy_until;
+	int r, tries, saved;
+
+	for (tries = 0; tries < 64; tries++) {
+		memset(&lease, 0, sizeof(lease));
+		strlcpy(lease.group, group, sizeof(lease.group));
+		lease.deadline = now + (int64_t)c->vis * 1000;
+		wq_nonce_new(lease.nonce);
+		if ((r = lock_take(c->q, lfd, group, lease.deadline,
+		    lease.nonce, now, &busy_until)) == -1)
+			return -1;
+		if (r == 1) {
+			if (busy_until < c->next_scan)
+				c->next_scan = busy_until;
+			return 0;
+		}
+		r = claim_first(c, group, &lease, mp);
+		if (r == WQ_CLAIMED)
+			return WQ_CLAIMED;
+		if (r != WQ_RETIRED) {
+			saved = errno;
+			(void)wq_fifo_unlock(c->q, &lease);
+			errno = saved;
+			return r;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Claim from a FIFO queue: the groups with messages are new/'s
+ * directories; they are tried in turn, starting after the one served
+ * last, so that one busy group does not starve the others.
+ */
+int
+wq_fifo_claim(struct wq_consumer *c, int64_t now, struct wq_msg **mp)
+{
+	char **groups;
+	size_t n, i, k;
+	int lfd, r = 0;
+
+	*mp = NULL;
+	if (wq_list_dir(c->q->newfd, &groups, &n) == -1)
+		return -1;
+	if ((lfd = lock_dir(c->q)) == -1) {
+		wq_names_free(groups, n);
+		return -1;
+	}
+	for (k = 0; k < n && r == 0; k++) {
+		i = (c->fifo_next + k) % n;
+		if (!wq_group_valid(groups[i]))
+			continue;
+		if ((r = claim_group(c, lfd, groups[i], now, mp)) ==
+		    WQ_CLAIMED)
+			c->fifo_next = i + 1;
+	}
+	close(lfd);
+	wq_names_free(groups, n);
+	if (r == WQ_CLAIMED)
+		return 0;
+	if (r == 0)
+		errno = ENOMSG;
+	return -1;
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * transfer.c — making a message ready in a queue: after a release or an
+ * expired lease (a rename within the queue), when it is dead-lettered or
+ * redriven (a rename into another queue), and for each subscriber of a
+ * topic (a hard link).  Where a rename or link cannot cross filesystems
+ * the file is copied into the target's tmp/, flushed as its policy says,
+ * and renamed in; a move then removes the source only after that.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wq_priv.h"
+
+/* Open the queue a policy names: a name beside q, or a path. */
+struct wq_queue *
+wq_queue_open_beside(struct wq_queue *q, const char *ref)
+{
+	struct wq_spool s = { -1, NULL };
+	struct wq_queue *r;
+	int saved;
+
+	if (strchr(ref, '/') != NULL)
+		return wq_queue_open(&s, ref);
+	if ((s.fd = openat(q->fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+	    == -1)
+		return NULL;
+	r = wq_queue_open(&s, ref);
+	saved = errno;
+	close(s.fd);
+	errno = saved;
+	return r;
+}
+
+/*
+ * Put fromfd/from into q as the ready entry e: into the bucket of now, or
+ * in a FIFO queue into its group's tree at its send time.
+ */
+static int
+put_ready(struct wq_queue *q, int fromfd, const char *from,
+    const struct wq_entry *e, int link, int sync)
+{
+	char bucket[WQ_BUCKET_MAX], name[WQ_RECEIPT_MAX];
+	int made = WQ_BUCKET_LEVELS;
+
+	if (q->pol.fifo)
+		return wq_fifo_put(q, fromfd, from, e, link, sync);
+	if (wq_entry_format(e, 0, name, sizeof(name)) == -1 ||
+	    wq_bucket_path(e->rank, wq_now_us(), bucket, sizeof(bucket)) == -1)
+		return -1;
+	if ((link ? wq_bucket_link(q, fromfd, from, bucket, name, &made) :
+	    wq_bucket_put(q, fromfd, from, bucket, name, &made)) == -1)
+		return -1;
+	if (sync && q->pol.sync != WQ_SYNC_NONE &&
+	    wq_bucket_sync(q, bucket, made) == -1)
+		return -1;
+	wq_doorbell(q);
+	return 0;
+}
+
+/* Copy fromfd/from into a new file of to's tmp/; its name into tmp. */
+static int
+copy_in(struct wq_queue *to, int fromfd, const char *from, const char *id,
+    char *tmp, size_t len)
+{
+	int in, out, saved;
+	ssize_t n;
+
+	snprintf(tmp, len, "%s.copy.%08x", id, arc4random());
+	if ((in = openat(fromfd, from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	out = openat(to->tmpfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0666);
+	if (out == -1) {
+		saved = errno;
+		close(in);
+		errno = saved;
+		return -1;
+	}
+	wq_share_file(to, out);
+	while ((n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0)) > 0)
+		;
+	if (n == 0 && to->pol.sync != WQ_SYNC_NONE && fdatasync(out) == -1)
+		n = -1;
+	saved = errno;
+	close(in);
+	if (close(out) == -1 && n == 0) {
+		saved = errno;
+		n = -1;
+	}
+	if (n == -1) {
+		unlinkat(to->tmpfd, tmp, 0);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Make fromfd/from ready in `to` as entry e.  how is WQ_MOVE (the source
+ * is gone afterwards) or WQ_LINK (it stays), and WQ_DURABLE for a send.
+ * A rename or link is fsynced only for a send, as every state change
+ * within a queue is not; a copy is new data and is made durable as the
+ * target's sync policy says.
+ */
+int
+wq_transfer(struct wq_queue *to, int fromfd, const char *from,
+    const struct wq_entry *e, int how)
+{
+	char tmp[WQ_ID_MAX + 32];
+	int link = (how & WQ_LINK) != 0, saved;
+
+	if (put_ready(to, fromfd, from, e, link, how & WQ_DURABLE) == 0)
+		return 0;
+	if (errno != EXDEV && !(link && (errno == EPERM || errno == EMLINK)))
+		return -1;
+	if (copy_in(to, fromfd, from, e->id, tmp, sizeof(tmp)) == -1)
+		return -1;
+	if (put_ready(to, to->tmpfd, tmp, e, 0, 1) == -1) {
+		saved = errno;
+		unlinkat(to->tmpfd, tmp, 0);
+		errno = saved;
+		return -1;
+	}
+	if (!link && unlinkat(fromfd, from, 0) == -1 && errno != ENOENT)
+		return -1;
+	return 0;
+}
