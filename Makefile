@@ -31,7 +31,7 @@ LIBS = $(DEP_LIBS) -lresolv
 LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:.c=.o)
 CMD_COMMON = cmd/common.o
-CMDS = wq-create wq-send wq-recv wq-ack wq-stat wq-redrive
+CMDS = wq-create wq-send wq-recv wq-ack wq-stat wq-rm wq-redrive
 BINS = $(addprefix build/,$(CMDS))
 UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
 UNIT_BINS = $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
-# bash completion for the wq commands: wq-create, wq-send, wq-recv, wq-ack
-# and wq-stat.  Queue names come from listing the spool: -d DIR or --dir DIR
-# on the command line, else $WQ_DIR, else ${XDG_DATA_HOME:-$HOME/.local/share}/wq.
+# bash completion for the wq commands: wq-create, wq-send, wq-recv, wq-ack,
+# wq-stat and wq-rm.  Queue names come from listing the spool: -d DIR or
+# --dir DIR on the command line, else $WQ_DIR, else
+# ${XDG_DATA_HOME:-$HOME/.local/share}/wq.
 # A queue is a directory of the spool that holds a file named "policy".
 
 # _wq_scan SHORTARGS LONGARGS: walk the words before the cursor and set
@@ -143,6 +144,10 @@ _wq_complete()
 		opts="$common --json"
 		shortargs=d longargs='--dir'
 		;;
+	wq-rm)
+		opts="$common -f --force -P --purge -v --verbose"
+		shortargs=d longargs='--dir'
+		;;
 	*)
 		return 0
 		;;
@@ -202,7 +207,7 @@ _wq_complete()
 	fi
 
 	case $cmd in
-	wq-create | wq-stat)
+	wq-create | wq-stat | wq-rm)
 		_wq_reply_queues "$cur"
 		;;
 	wq-send | wq-recv)
@@ -221,4 +226,4 @@ _wq_complete()
 	return 0
 }
 
-complete -F _wq_complete wq-create wq-send wq-recv wq-ack wq-stat
+complete -F _wq_complete wq-create wq-send wq-recv wq-ack wq-stat wq-rm

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
-# fish completion for the wq commands: wq-create, wq-send, wq-recv, wq-ack
-# and wq-stat.  Queue names come from listing the spool: -d DIR or --dir DIR
-# on the command line, else $WQ_DIR, else ${XDG_DATA_HOME:-$HOME/.local/share}/wq.
+# fish completion for the wq commands: wq-create, wq-send, wq-recv, wq-ack,
+# wq-stat and wq-rm.  Queue names come from listing the spool: -d DIR or
+# --dir DIR on the command line, else $WQ_DIR, else
+# ${XDG_DATA_HOME:-$HOME/.local/share}/wq.
 # A queue is a directory of the spool that holds a file named "policy".
 
 # Print the spool root.
@@ -108,7 +109,7 @@ function __wq_receipts
     echo -
 end
 
-for c in wq-create wq-send wq-recv wq-ack wq-stat
+for c in wq-create wq-send wq-recv wq-ack wq-stat wq-rm
     complete -c $c -f
     complete -c $c -n 'not __wq_in_command' -s d -l dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Use DIR as the spool root'
     complete -c $c -n 'not __wq_in_command' -s h -l help -d 'Print a usage message and exit'
@@ -158,3 +159,9 @@ complete -c wq-ack -n 'not __wq_no_operand' -a '(__wq_receipts)' -d Receipt
 # wq-stat [-d DIR] [--json] [QUEUE...]
 complete -c wq-stat -l json -d 'Print JSON instead of a table'
 complete -c wq-stat -a '(__wq_queues)' -d Queue
+
+# wq-rm [-fPv] [-d DIR] QUEUE...
+complete -c wq-rm -s f -l force -d 'No error if a queue does not exist'
+complete -c wq-rm -s P -l purge -d 'Delete the messages, keep the queues'
+complete -c wq-rm -s v -l verbose -d 'Print what was removed'
+complete -c wq-rm -a '(__wq_queues)' -d Queue

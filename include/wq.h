@@ -221,4 +221,9 @@ int	 wq_queue_sweep(struct wq_queue *);
 /* lib/clock.c */
 int64_t	 wq_now_ms(void);
 
+/* lib/remove.c */
+int	 wq_queue_remove(struct wq_spool *, const char *queue);
+int	 wq_queue_purge(struct wq_queue *, uint64_t *removed);
+int	 wq_spool_sweep(struct wq_spool *);
+
 #endif /* WQ_H */

@@ -12,6 +12,8 @@ ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 	dest="$BATS_TEST_TMPDIR/dest"
 	run -0 make -s -C "$ROOT" install DESTDIR="$dest" PREFIX=/opt/wq
 	for f in bin/wq-create bin/wq-send bin/wq-recv bin/wq-ack bin/wq-stat \
+		bin/wq-rm share/man/man1/wq-rm.1 \
+		share/bash-completion/completions/wq-rm \
 		include/wq.h lib/libwq.a lib/libwq.so lib/libwq.so.0 \
 		lib/pkgconfig/libwq.pc share/man/man1/wq-recv.1 \
 		share/man/man5/wq.5 share/man/man7/wq.7 \
