@@ -62,42 +62,6 @@ fail:
 	return -1;
 }
 
-/* Split QUEUE into the directory that holds it and its last component. */
-static int
-open_parent(struct wq_spool *s, const char *queue, char *base, size_t len)
-{
-	char buf[4096], *slash;
-	int fd;
-
-	if (strchr(queue, '/') == NULL) {
-		if (!wq_name_valid(queue)) {
-			errno = EINVAL;
-			return -1;
-		}
-		strlcpy(base, queue, len);
-		return dup(s->fd);
-	}
-	if (strlcpy(buf, queue, sizeof(buf)) >= sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	while ((slash = strrchr(buf, '/')) != NULL && slash[1] == '\0' &&
-	    slash != buf)
-		*slash = '\0';
-	slash = strrchr(buf, '/');
-	if (slash[1] == '\0' || strcmp(slash + 1, ".") == 0 ||
-	    strcmp(slash + 1, "..") == 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	strlcpy(base, slash + 1, len);
-	if (slash == buf)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd;
-}
 
 /* Copy the fields of src that setmask names into dst. */
 static void
@@ -190,7 +154,7 @@ wq_queue_create(struct wq_spool *s, const char *queue,
 		apply_policy(&p, given, setmask);
 	if (!wq_policy_valid(&p))
 		return -1;
-	if ((parent = open_parent(s, queue, base, sizeof(base))) == -1)
+	if ((parent = wq_open_parent(s, queue, base, sizeof(base))) == -1)
 		return -1;
 	snprintf(tmp, sizeof(tmp), ".%s.new.%08x", base, arc4random());
 	if (build_queue(parent, tmp, &p) == -1)

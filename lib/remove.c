@@ -182,56 +182,6 @@ wq_spool_sweep(struct wq_spool *s)
 	return sweep(s->fd, NULL);
 }
 
-/*
- * Split QUEUE into the directory that holds it, opened, and its last
- * component: the spool root for a name, the directory part of a path
- * (the current directory for "q/").
- */
-static int
-open_parent(struct wq_spool *s, const char *queue, char *base, size_t len)
-{
-	char buf[4096], *slash;
-	const char *dir;
-
-	if (strchr(queue, '/') == NULL) {
-		if (!wq_name_valid(queue)) {
-			errno = EINVAL;
-			return -1;
-		}
-		if (s->fd == -1) {
-			errno = ENOENT;
-			return -1;
-		}
-		strlcpy(base, queue, len);
-		return fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
-	}
-	if (strlcpy(buf, queue, sizeof(buf)) >= sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	while ((slash = strrchr(buf, '/')) != NULL && slash[1] == '\0' &&
-	    slash != buf)
-		*slash = '\0';
-	if ((slash = strrchr(buf, '/')) == NULL) {
-		dir = ".";
-		slash = buf - 1;
-	} else if (slash == buf)
-		dir = "/";
-	else {
-		*slash = '\0';
-		dir = buf;
-	}
-	if (slash[1] == '\0' || strcmp(slash + 1, ".") == 0 ||
-	    strcmp(slash + 1, "..") == 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (strlcpy(base, slash + 1, len) >= len) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
 
 /* A queue directory itself, not a symbolic link to one. */
 static int
@@ -256,7 +206,7 @@ wq_queue_remove(struct wq_spool *s, const char *queue)
 	struct stat st;
 	int parent, rc = -1, saved;
 
-	if ((parent = open_parent(s, queue, base, sizeof(base))) == -1)
+	if ((parent = wq_open_parent(s, queue, base, sizeof(base))) == -1)
 		return -1;
 	(void)sweep(parent, base);	/* an earlier removal's remains */
 	if (fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) == -1)

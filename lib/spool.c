@@ -134,3 +134,54 @@ wq_spool_list(struct wq_spool *s, char ***namesp, size_t *countp)
 	*countp = kept;
 	return 0;
 }
+
+/*
+ * Split QUEUE into the directory that holds it (an fd, returned) and its
+ * last component (into base): a name lives in the spool root, a path is
+ * used as is ("q/" and "./q" are both q in the working directory).
+ */
+int
+wq_open_parent(struct wq_spool *s, const char *queue, char *base, size_t len)
+{
+	char buf[4096], *slash;
+	const char *dir, *last;
+
+	if (strchr(queue, '/') == NULL) {
+		if (!wq_name_valid(queue)) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (s->fd == -1) {
+			errno = ENOENT;
+			return -1;
+		}
+		strlcpy(base, queue, len);
+		return fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
+	}
+	if (strlcpy(buf, queue, sizeof(buf)) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	while ((slash = strrchr(buf, '/')) != NULL && slash[1] == '\0' &&
+	    slash != buf)
+		*slash = '\0';
+	if ((slash = strrchr(buf, '/')) == NULL) {
+		dir = ".";
+		last = buf;
+	} else {
+		last = slash + 1;
+		dir = slash == buf ? "/" : buf;
+		if (slash != buf)
+			*slash = '\0';
+	}
+	if (last[0] == '\0' || strcmp(last, ".") == 0 ||
+	    strcmp(last, "..") == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (strlcpy(base, last, len) >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}

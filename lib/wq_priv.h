@@ -75,6 +75,8 @@ int64_t	 wq_id_time_us(const char *);
 
 /* lib/spool.c */
 int	 wq_is_queue_dir(int parent, const char *name);
+int	 wq_open_parent(struct wq_spool *, const char *queue, char *base,
+	    size_t len);
 
 /* lib/policy.c */
 int	 wq_policy_read(int dirfd, struct wq_policy *);
