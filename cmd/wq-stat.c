@@ -594,7 +594,7 @@ put_range(FILE *fp, const struct threshold *t)
 	}
 }
 
-/* " 'FIELD_QUEUE'=VALUE[UOM][;WARN;CRIT]", quoted only if need be. */
+/* " 'FIELD_QUEUE'=VALUE[UOM][;WARN[;CRIT]]", quoted only if need be. */
 static void
 put_perf(FILE *fp, const struct row *r, enum field f, uint64_t v)
 {
@@ -609,6 +609,8 @@ put_perf(FILE *fp, const struct row *r, enum field f, uint64_t v)
 	if (w != NULL || c != NULL) {
 		putc(';', fp);
 		put_range(fp, w);
+	}
+	if (c != NULL) {
 		putc(';', fp);
 		put_range(fp, c);
 	}
