@@ -1,38 +1,397 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wq-stat — how full the queues are: a table, or JSON.  Counts come from
- * directory listings; no message body is read.
+ * wq-stat — how full the queues are: a table, JSON, Prometheus text, or
+ * the one status line of a monitoring plugin (--warn, --crit); once, or
+ * every -i seconds; on standard output, or replacing a file atomically
+ * (-o).  Counts come from directory listings; no message body is read.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "common.h"
 
 static const char usage[] =
-    "[-hV] [-d dir] [--json] [queue ...]\n"
-    "  -d, --dir DIR   spool directory\n"
-    "      --json      JSON instead of a table\n"
-    "  -h, --help      this text\n"
-    "  -V, --version   the version";
+    "[-hV] [-d dir] [--json | --prom] [-i secs] [-o file]\n"
+    "       [--warn expr] [--crit expr] [queue ...]\n"
+    "  -d, --dir DIR         spool directory\n"
+    "      --json            JSON instead of a table\n"
+    "      --prom            Prometheus text format instead of a table\n"
+    "  -i, --interval SECS   repeat every SECS seconds\n"
+    "  -o, --output FILE     replace FILE atomically instead of stdout\n"
+    "      --warn EXPR       WARNING when EXPR holds, such as ready>1000\n"
+    "      --crit EXPR       CRITICAL when EXPR holds, such as age>=600\n"
+    "  -h, --help            this text\n"
+    "  -V, --version         the version";
+
+/* Long-only options of wq-stat alone, numbered past those of common.h. */
+enum { OPT_PROM = 512, OPT_WARN, OPT_CRIT };
+
+static const char shortopts[] = "d:hi:o:V";
 
 static const struct option longopts[] = {
 	WQX_COMMON_LONGOPTS,
+	{ "crit",	required_argument,	NULL,	OPT_CRIT },
+	{ "interval",	required_argument,	NULL,	'i' },
 	{ "json",	no_argument,		NULL,	OPT_JSON },
+	{ "output",	required_argument,	NULL,	'o' },
+	{ "prom",	no_argument,		NULL,	OPT_PROM },
+	{ "warn",	required_argument,	NULL,	OPT_WARN },
 	{ NULL,		0,			NULL,	0 }
 };
+
+enum format { FMT_TABLE, FMT_JSON, FMT_PROM, FMT_PLUGIN };
+
+/* Monitoring-plugin states: the exit statuses under --warn and --crit. */
+enum state { ST_OK, ST_WARNING, ST_CRITICAL, ST_UNKNOWN };
+static const char *const state_names[] = {
+	"OK", "WARNING", "CRITICAL", "UNKNOWN"
+};
+
+/* What a queue is measured by: thresholds take the fields up to F_AGE. */
+enum field {
+	F_READY, F_DELAYED, F_INFLIGHT, F_TOTAL, F_BYTES, F_AGE,
+	F_VISIBILITY, F_MAX_SIZE
+};
+#define NFIELDS	(F_AGE + 1)
+static const char *const field_names[NFIELDS] = {
+	"ready", "delayed", "inflight", "total", "bytes", "age"
+};
+
+enum op { OP_GT, OP_GE, OP_LT, OP_LE, OP_EQ };
+#define NOPS	(OP_EQ + 1)
+static const char *const op_names[NOPS] = { ">", ">=", "<", "<=", "=" };
+
+struct threshold {
+	enum field	 field;
+	enum op		 op;
+	uint64_t	 value;
+	enum state	 state;		/* ST_WARNING or ST_CRITICAL */
+};
+
+static const struct metric {
+	enum field	 field;
+	const char	*name;
+	const char	*help;
+} metrics[] = {
+	{ F_READY, "wq_messages_ready", "Messages that can be received now." },
+	{ F_DELAYED, "wq_messages_delayed",
+	    "Messages released with a delay that has not ended yet." },
+	{ F_INFLIGHT, "wq_messages_inflight",
+	    "Messages leased to a consumer whose lease has not ended yet." },
+	{ F_TOTAL, "wq_messages",
+	    "All messages of the queue: ready, delayed and in flight." },
+	{ F_BYTES, "wq_messages_bytes", "The size of all message files." },
+	{ F_AGE, "wq_oldest_ready_age_seconds",
+	    "How long the oldest ready message has waited; 0 if none is ready." },
+	{ F_VISIBILITY, "wq_policy_visibility_seconds",
+	    "The default lease of the queue's policy." },
+	{ F_MAX_SIZE, "wq_policy_max_size_bytes",
+	    "The largest message body the queue's policy accepts." },
+};
+#define NMETRICS (sizeof(metrics) / sizeof(metrics[0]))
 
 struct row {
 	const char		*name;
 	struct wq_stat		 st;
 	struct wq_policy	 pol;
 };
+
+/* One round's counts of every queue asked for. */
+struct snapshot {
+	struct row	*rows;
+	size_t		 n;
+	char		**listed;	/* from wq_spool_list, if no queue named */
+	size_t		 nlisted;
+	int		 all;		/* no queue named: every queue */
+	int64_t		 now;
+};
+
+static enum format	 fmt = FMT_TABLE;
+static int		 usage_status = EX_USAGE;
+static struct threshold	*thresholds;
+static size_t		 nthresholds;
+static uint32_t		 every;		/* -i SECS, or 0: once */
+static const char	*output;	/* -o FILE, or NULL: stdout */
+static mode_t		 file_mode;	/* of FILE: 0666 less the umask */
+
+/* The temporary file that becomes FILE, removed if a signal comes first. */
+static char			 tmp_path[PATH_MAX];
+static volatile sig_atomic_t	 tmp_live;
+
+/* A usage error: one line, then 64, or UNKNOWN (3) under --warn/--crit. */
+static noreturn void
+bad_usage(const char *what, const char *arg)
+{
+	if (arg != NULL)
+		wqx_warn(EINVAL, NULL, "%s: %s", what, arg);
+	else
+		wqx_warn(EINVAL, NULL, "%s", what);
+	exit(usage_status);
+}
+
+/* A queue name for the status line: no control character and no "|",
+ * which would start the performance data. */
+static void
+put_clean(FILE *fp, const char *s, int perf)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '|')
+			putc('_', fp);
+		else if (perf && *s == '\'')
+			fputs("''", fp);
+		else
+			putc(*s, fp);
+	}
+}
+
+/* A failure to read the spool: the usual line and exit status, or under
+ * --warn/--crit an UNKNOWN status line on standard output. */
+static noreturn void
+fail(int err, const char *name, const char *what)
+{
+	if (fmt != FMT_PLUGIN)
+		wqx_die(err, name, "%s", what);
+	printf("WQ UNKNOWN - ");
+	if (name != NULL) {
+		put_clean(stdout, name, 0);
+		printf(": ");
+	}
+	printf("%s: %s\n", what, strerror(err));
+	exit(ST_UNKNOWN);
+}
+
+static int
+lookup(const char *const names[], int n, const char *s)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+/* FIELD OP NUMBER, blanks allowed around OP; 0, or -1 if malformed. */
+static int
+parse_threshold(const char *s, struct threshold *t)
+{
+	char name[16], op[3];
+	const char *errstr;
+	int f, o, n = 0;
+
+	if (sscanf(s, " %15[a-z] %2[<>=] %n", name, op, &n) != 2 || n == 0)
+		return -1;
+	if ((f = lookup(field_names, NFIELDS, name)) == -1 ||
+	    (o = lookup(op_names, NOPS, op)) == -1)
+		return -1;
+	t->value = (uint64_t)strtonum(s + n, 0, LLONG_MAX, &errstr);
+	if (errstr != NULL)
+		return -1;
+	t->field = (enum field)f;
+	t->op = (enum op)o;
+	return 0;
+}
+
+/* --warn or --crit EXPR[,EXPR...] */
+static void
+add_thresholds(const char *arg, enum state st)
+{
+	char *copy, *p, *item;
+	struct threshold *t;
+
+	if ((p = copy = strdup(arg)) == NULL)
+		fail(errno, NULL, "cannot read thresholds");
+	while ((item = strsep(&p, ",")) != NULL) {
+		t = reallocarray(thresholds, nthresholds + 1, sizeof(*t));
+		if (t == NULL)
+			fail(errno, NULL, "cannot read thresholds");
+		thresholds = t;
+		t = &thresholds[nthresholds++];
+		if (parse_threshold(item, t) == -1)
+			bad_usage("invalid threshold (want FIELD OP NUMBER, FIELD "
+			    "ready, delayed, inflight, total, bytes or age, OP "
+			    ">, >=, <, <= or =)", item);
+		t->state = st;
+	}
+	free(copy);
+}
+
+/*
+ * Whether --warn or --crit is anywhere on the command line, even without
+ * its argument: then every usage error is UNKNOWN (3), as monitoring
+ * plugins must report it, and that has to be known before the first one.
+ */
+static int
+threshold_mode(int argc, char *argv[])
+{
+	int ch, found = 0;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+		if (ch == OPT_WARN || ch == OPT_CRIT || (ch == '?' &&
+		    (optopt == OPT_WARN || optopt == OPT_CRIT)))
+			found = 1;
+	opterr = 1;
+	optind = 0;	/* glibc: start over */
+	return found;
+}
+
+static void
+check_options(int jflag, int pflag, const char *iarg)
+{
+	if (fmt == FMT_PLUGIN && (jflag || pflag || iarg || output))
+		bad_usage("--warn and --crit print one status line: "
+		    "no --json, --prom, -i or -o with them", NULL);
+	if (jflag && pflag)
+		bad_usage("--json and --prom exclude each other", NULL);
+	if (output != NULL && *output == '\0')
+		bad_usage("output file name is empty", NULL);
+	if (iarg != NULL)
+		every = wqx_seconds("interval", iarg, 1, 86400);
+	if (jflag)
+		fmt = FMT_JSON;
+	else if (pflag)
+		fmt = FMT_PROM;
+}
+
+static void
+parse_options(int argc, char *argv[])
+{
+	const char *iarg = NULL;
+	int ch, jflag = 0, pflag = 0;
+
+	if (threshold_mode(argc, argv)) {
+		fmt = FMT_PLUGIN;
+		usage_status = ST_UNKNOWN;
+	}
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			if (*optarg == '\0')
+				bad_usage("spool directory is empty", NULL);
+			wqx_common_option(ch, usage);
+			break;
+		case 'h': case 'V':
+			wqx_common_option(ch, usage);
+			break;
+		case 'i':
+			iarg = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_CRIT:
+			add_thresholds(optarg, ST_CRITICAL);
+			break;
+		case OPT_JSON:
+			jflag = 1;
+			break;
+		case OPT_PROM:
+			pflag = 1;
+			break;
+		case OPT_WARN:
+			add_thresholds(optarg, ST_WARNING);
+			break;
+		default:
+			wqx_usage_exit(usage, usage_status);
+		}
+	}
+	check_options(jflag, pflag, iarg);
+}
+
+static struct wq_spool *
+open_spool(void)
+{
+	const char *dir = wqx_dir ? wqx_dir : wq_default_dir();
+	struct wq_spool *s;
+
+	if (fmt != FMT_PLUGIN)
+		return wqx_spool(0);
+	if (dir == NULL)
+		fail(EINVAL, NULL, "no spool: set WQ_DIR or HOME, or give -d DIR");
+	if ((s = wq_spool_open(dir, 0)) == NULL)
+		fail(errno, dir, "cannot open spool");
+	return s;
+}
+
+/* Stat one queue into r: 0, or 1 if it vanished after it was listed. */
+static int
+stat_queue(struct wq_spool *s, const char *name, int listed, struct row *r)
+{
+	struct wq_queue *q;
+
+	if ((q = wq_queue_open(s, name)) == NULL) {
+		if (listed && errno == ENOENT)
+			return 1;
+		if (fmt == FMT_PLUGIN)
+			fail(errno, name, "cannot open queue");
+		q = wqx_queue(s, name);	/* exits with its usual line */
+	}
+	r->name = name;
+	r->pol = *wq_queue_policy(q);
+	(void)wq_queue_sweep(q);
+	if (wq_queue_stat(q, &r->st) == -1)
+		fail(errno, name, "cannot count messages");
+	wq_queue_close(q);
+	return 0;
+}
+
+/* A queue named twice is shown once (Prometheus refuses twin series). */
+static int
+named_before(char **names, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (strcmp(names[j], names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+snap_take(struct snapshot *sn, struct wq_spool *s, char **names, size_t n)
+{
+	size_t i;
+
+	memset(sn, 0, sizeof(*sn));
+	if ((sn->all = n == 0)) {
+		if (wq_spool_list(s, &sn->listed, &sn->nlisted) == -1)
+			fail(errno, wq_spool_path(s), "cannot list queues");
+		names = sn->listed;
+		n = sn->nlisted;
+	}
+	if ((sn->rows = calloc(n ? n : 1, sizeof(*sn->rows))) == NULL)
+		fail(errno, NULL, "cannot list queues");
+	for (i = 0; i < n; i++) {
+		if (!sn->all && named_before(names, i))
+			continue;
+		if (stat_queue(s, names[i], sn->all, &sn->rows[sn->n]) == 0)
+			sn->n++;
+	}
+	sn->now = wq_now_ms();
+}
+
+static void
+snap_free(struct snapshot *sn)
+{
+	free(sn->rows);
+	if (sn->all)
+		wq_names_free(sn->listed, sn->nlisted);
+}
 
 static int64_t
 age_seconds(const struct wq_stat *st, int64_t now)
@@ -43,28 +402,56 @@ age_seconds(const struct wq_stat *st, int64_t now)
 	    (now - st->oldest_ready_ms) / 1000;
 }
 
-static void
-print_table(const struct row *rows, size_t n, int64_t now)
+static uint64_t
+row_value(const struct row *r, enum field f, int64_t now)
+{
+	int64_t a;
+
+	switch (f) {
+	case F_READY:
+		return r->st.ready;
+	case F_DELAYED:
+		return r->st.delayed;
+	case F_INFLIGHT:
+		return r->st.inflight;
+	case F_TOTAL:
+		return r->st.total;
+	case F_BYTES:
+		return r->st.bytes;
+	case F_AGE:
+		a = age_seconds(&r->st, now);
+		return a < 0 ? 0 : (uint64_t)a;
+	case F_VISIBILITY:
+		return r->pol.visibility;
+	case F_MAX_SIZE:
+		return r->pol.max_size;
+	}
+	return 0;
+}
+
+static int
+print_table(FILE *fp, const struct snapshot *sn)
 {
 	char age[32];
 	size_t i;
 
-	printf("%-24s %8s %8s %8s %8s %8s %12s  %s\n", "QUEUE", "READY",
+	fprintf(fp, "%-24s %8s %8s %8s %8s %8s %12s  %s\n", "QUEUE", "READY",
 	    "DELAYED", "INFLIGHT", "TOTAL", "AGE", "BYTES", "POLICY");
-	for (i = 0; i < n; i++) {
-		const struct wq_stat *st = &rows[i].st;
-		int64_t a = age_seconds(st, now);
+	for (i = 0; i < sn->n; i++) {
+		const struct row *r = &sn->rows[i];
+		int64_t a = age_seconds(&r->st, sn->now);
 
 		if (a < 0)
 			strlcpy(age, "-", sizeof(age));
 		else
 			snprintf(age, sizeof(age), "%" PRId64 "s", a);
-		printf("%-24s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
-		    " %8s %12" PRIu64 "  visibility=%" PRIu32 ",sync=%s\n",
-		    rows[i].name, st->ready, st->delayed, st->inflight,
-		    st->total, age, st->bytes, rows[i].pol.visibility,
-		    wq_sync_name(rows[i].pol.sync));
+		fprintf(fp, "%-24s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8"
+		    PRIu64 " %8s %12" PRIu64 "  visibility=%" PRIu32
+		    ",sync=%s\n", r->name, r->st.ready, r->st.delayed,
+		    r->st.inflight, r->st.total, age, r->st.bytes,
+		    r->pol.visibility, wq_sync_name(r->pol.sync));
 	}
+	return ferror(fp) ? -1 : 0;
 }
 
 static json_t *
@@ -85,70 +472,392 @@ row_json(const struct row *r, int64_t now)
 	    "max_size", (json_int_t)r->pol.max_size);
 }
 
-static void
-print_json(const struct row *rows, size_t n, int64_t now)
+/* One array on one line. */
+static int
+print_json(FILE *fp, const struct snapshot *sn)
 {
 	json_t *arr = json_array();
 	size_t i;
+	int rc;
 
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, row_json(&rows[i], now));
-	if (json_dumpf(arr, stdout, JSON_COMPACT) == -1)
-		wqx_die(EIO, NULL, "cannot write JSON");
-	putchar('\n');
+	for (i = 0; i < sn->n; i++)
+		json_array_append_new(arr, row_json(&sn->rows[i], sn->now));
+	rc = json_dumpf(arr, fp, JSON_COMPACT);
 	json_decref(arr);
+	if (rc == -1 || putc('\n', fp) == EOF)
+		return -1;
+	return 0;
+}
+
+/* A label value of the text exposition format. */
+static void
+put_label(FILE *fp, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			putc('\\', fp);
+		if (*s == '\n')
+			fputs("\\n", fp);
+		else
+			putc(*s, fp);
+	}
+}
+
+static int
+print_prom(FILE *fp, const struct snapshot *sn)
+{
+	const struct metric *m;
+	size_t i;
+
+	for (m = metrics; m < metrics + NMETRICS; m++) {
+		fprintf(fp, "# HELP %s %s\n# TYPE %s gauge\n", m->name, m->help,
+		    m->name);
+		for (i = 0; i < sn->n; i++) {
+			fprintf(fp, "%s{queue=\"", m->name);
+			put_label(fp, sn->rows[i].name);
+			fprintf(fp, "\"} %" PRIu64 "\n",
+			    row_value(&sn->rows[i], m->field, sn->now));
+		}
+	}
+	return ferror(fp) ? -1 : 0;
+}
+
+static int
+fires(const struct threshold *t, uint64_t v)
+{
+	switch (t->op) {
+	case OP_GT:
+		return v > t->value;
+	case OP_GE:
+		return v >= t->value;
+	case OP_LT:
+		return v < t->value;
+	case OP_LE:
+		return v <= t->value;
+	case OP_EQ:
+		return v == t->value;
+	}
+	return 0;
+}
+
+/* The threshold on field f that v breaks with the worst state, or NULL. */
+static const struct threshold *
+worst_broken(enum field f, uint64_t v)
+{
+	const struct threshold *t, *hit = NULL;
+
+	for (t = thresholds; t < thresholds + nthresholds; t++)
+		if (t->field == f && fires(t, v) &&
+		    (hit == NULL || t->state > hit->state))
+			hit = t;
+	return hit;
+}
+
+/* The first threshold on field f of state st, for the perfdata. */
+static const struct threshold *
+first_of(enum field f, enum state st)
+{
+	const struct threshold *t;
+
+	for (t = thresholds; t < thresholds + nthresholds; t++)
+		if (t->field == f && t->state == st)
+			return t;
+	return NULL;
+}
+
+/* A threshold as a perfdata range, which alerts when v is outside it, or
+ * with "@" inside it. */
+static void
+put_range(FILE *fp, const struct threshold *t)
+{
+	uint64_t v;
+
+	if (t == NULL)
+		return;
+	v = t->value;
+	switch (t->op) {
+	case OP_GT:
+		fprintf(fp, "%" PRIu64, v);
+		break;
+	case OP_GE:
+		fprintf(fp, "@%" PRIu64 ":", v);
+		break;
+	case OP_LT:
+		fprintf(fp, "%" PRIu64 ":", v);
+		break;
+	case OP_LE:
+		fprintf(fp, "@~:%" PRIu64, v);
+		break;
+	case OP_EQ:
+		fprintf(fp, "@%" PRIu64 ":%" PRIu64, v, v);
+		break;
+	}
+}
+
+/* " 'FIELD_QUEUE'=VALUE[UOM][;WARN[;CRIT]]", quoted only if need be. */
+static void
+put_perf(FILE *fp, const struct row *r, enum field f, uint64_t v)
+{
+	const struct threshold *w = first_of(f, ST_WARNING);
+	const struct threshold *c = first_of(f, ST_CRITICAL);
+	const char *q = strpbrk(r->name, " '=") != NULL ? "'" : "";
+
+	fprintf(fp, " %s%s_", q, field_names[f]);
+	put_clean(fp, r->name, 1);
+	fprintf(fp, "%s=%" PRIu64 "%s", q, v,
+	    f == F_BYTES ? "B" : f == F_AGE ? "s" : "");
+	if (w != NULL || c != NULL) {
+		putc(';', fp);
+		put_range(fp, w);
+	}
+	if (c != NULL) {
+		putc(';', fp);
+		put_range(fp, c);
+	}
+}
+
+/* Check one queue: its problems to text, its perfdata to perf. */
+static enum state
+check_row(const struct row *r, int64_t now, FILE *text, FILE *perf)
+{
+	const struct threshold *t;
+	enum state worst = ST_OK;
+	enum field f;
+	uint64_t v;
+
+	for (f = 0; f < NFIELDS; f++) {
+		v = row_value(r, f, now);
+		if ((t = worst_broken(f, v)) != NULL) {
+			if (ftell(text) > 0)
+				fputs(", ", text);
+			put_clean(text, r->name, 0);
+			fprintf(text, " %s=%" PRIu64 " (%s%s%" PRIu64 ")",
+			    field_names[f], v, field_names[f],
+			    op_names[t->op], t->value);
+			if (t->state > worst)
+				worst = t->state;
+		}
+		put_perf(perf, r, f, v);
+	}
+	return worst;
+}
+
+/* The one line of a monitoring plugin; returns the worst state. */
+static enum state
+print_status(const struct snapshot *sn)
+{
+	char *text = NULL, *perf = NULL;
+	size_t tlen, plen, i;
+	FILE *tf, *pf;
+	enum state st, worst = ST_OK;
+
+	if ((tf = open_memstream(&text, &tlen)) == NULL ||
+	    (pf = open_memstream(&perf, &plen)) == NULL)
+		fail(errno, NULL, "cannot write the status line");
+	for (i = 0; i < sn->n; i++)
+		if ((st = check_row(&sn->rows[i], sn->now, tf, pf)) > worst)
+			worst = st;
+	if (fclose(tf) == EOF || fclose(pf) == EOF)
+		fail(errno, NULL, "cannot write the status line");
+	if (worst == ST_OK)
+		printf("WQ OK - %zu queue%s", sn->n, sn->n == 1 ? "" : "s");
+	else
+		printf("WQ %s - %s", state_names[worst], text);
+	printf("%s%s\n", plen > 0 ? " |" : "", perf);
+	free(text);
+	free(perf);
+	return worst;
+}
+
+static void
+remove_tmp(void)
+{
+	if (tmp_live) {
+		tmp_live = 0;
+		(void)unlink(tmp_path);
+	}
+}
+
+static void
+on_signal(int sig)
+{
+	remove_tmp();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/*
+ * Writing to standard output fails as every command does; failing to
+ * replace -o FILE is an I/O error (74) whatever errno says, and leaves
+ * FILE as it was.
+ */
+static noreturn void
+out_fail(const char *what)
+{
+	int err = errno ? errno : EIO;
+
+	if (output == NULL)
+		wqx_die(err, NULL, "%s", what);
+	remove_tmp();
+	wqx_warn(0, output, "%s: %s", what, strerror(err));
+	exit(EX_IOERR);
+}
+
+/* Standard output, or a new temporary file beside FILE. */
+static FILE *
+out_open(void)
+{
+	FILE *fp;
+	int fd;
+
+	if (output == NULL)
+		return stdout;
+	if ((size_t)snprintf(tmp_path, sizeof(tmp_path), "%s.tmp.XXXXXX",
+	    output) >= sizeof(tmp_path)) {
+		errno = ENAMETOOLONG;
+		out_fail("cannot create a temporary file");
+	}
+	if ((fd = mkostemp(tmp_path, O_CLOEXEC)) == -1)
+		out_fail("cannot create a temporary file");
+	tmp_live = 1;
+	if (fchmod(fd, file_mode) == -1 || (fp = fdopen(fd, "w")) == NULL)
+		out_fail("cannot write a temporary file");
+	return fp;
+}
+
+/* fsync the directory of path, so that a rename in it is durable. */
+static int
+sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int fd, rc;
+
+	strlcpy(dir, path, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strlcpy(dir, ".", sizeof(dir));
+	else
+		slash[slash == dir] = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	if (rc == -1 && errno == EINVAL)	/* cannot be synced: fine */
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
+/* Flush standard output, or put the temporary file in place of FILE. */
+static void
+out_commit(FILE *fp)
+{
+	if (fp == stdout) {
+		if (fflush(stdout) == EOF)
+			wqx_die(errno, NULL, "cannot write");
+		return;
+	}
+	if (fflush(fp) == EOF || fsync(fileno(fp)) == -1 || fclose(fp) == EOF)
+		out_fail("cannot write a temporary file");
+	if (rename(tmp_path, output) == -1)
+		out_fail("cannot rename a temporary file over it");
+	tmp_live = 0;
+	if (sync_dir(output) == -1)
+		out_fail("cannot sync its directory");
+}
+
+static void
+one_round(struct wq_spool *s, char **names, size_t n, int first)
+{
+	struct snapshot sn;
+	FILE *fp;
+	int rc;
+
+	snap_take(&sn, s, names, n);
+	fp = out_open();
+	if (!first && output == NULL && fmt != FMT_JSON)
+		putc('\n', fp);
+	if (fmt == FMT_JSON)
+		rc = print_json(fp, &sn);
+	else if (fmt == FMT_PROM)
+		rc = print_prom(fp, &sn);
+	else
+		rc = print_table(fp, &sn);
+	if (rc == -1)
+		out_fail("cannot write");
+	out_commit(fp);
+	snap_free(&sn);
+}
+
+/* The next multiple of the interval after now: never drifts, and a round
+ * that overran skips the ticks it missed rather than bunching up. */
+static void
+next_tick(struct timespec *next)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	do
+		next->tv_sec += every;
+	while (next->tv_sec < now.tv_sec ||
+	    (next->tv_sec == now.tv_sec && next->tv_nsec <= now.tv_nsec));
+}
+
+static noreturn void
+repeat(struct wq_spool *s, char **names, size_t n)
+{
+	struct timespec next;
+	int first = 1;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (;;) {
+		one_round(s, names, n, first);
+		first = 0;
+		next_tick(&next);
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
+		    NULL) == EINTR)
+			;
+	}
+}
+
+static enum state
+check(struct wq_spool *s, char **names, size_t n)
+{
+	struct snapshot sn;
+	enum state st;
+
+	snap_take(&sn, s, names, n);
+	st = print_status(&sn);
+	snap_free(&sn);
+	wq_spool_close(s);
+	if (fflush(stdout) == EOF)
+		return ST_UNKNOWN;
+	return st;
 }
 
 int
 main(int argc, char *argv[])
 {
 	struct wq_spool *s;
-	struct wq_queue *q;
-	struct row *rows;
-	char **names = NULL;
-	size_t n, i;
-	int ch, jflag = 0;
+	mode_t mask;
 
-	while ((ch = getopt_long(argc, argv, "d:hV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_JSON:
-			jflag = 1;
-			break;
-		default:
-			wqx_common_option(ch, usage);
-		}
-	}
+	parse_options(argc, argv);
 	argc -= optind;
 	argv += optind;
 	wqx_sandbox("stdio rpath wpath cpath");
-	s = wqx_spool(0);
-	if (argc == 0) {
-		if (wq_spool_list(s, &names, &n) == -1)
-			wqx_die(errno, wq_spool_path(s), "cannot list queues");
-	} else {
-		names = argv;
-		n = (size_t)argc;
+	mask = umask(022);
+	umask(mask);
+	file_mode = 0666 & ~mask;
+	if (output != NULL) {
+		signal(SIGHUP, on_signal);
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
 	}
-	if ((rows = calloc(n ? n : 1, sizeof(*rows))) == NULL)
-		wqx_die(errno, NULL, "cannot list queues");
-	for (i = 0; i < n; i++) {
-		q = wqx_queue(s, names[i]);
-		rows[i].name = names[i];
-		rows[i].pol = *wq_queue_policy(q);
-		(void)wq_queue_sweep(q);
-		if (wq_queue_stat(q, &rows[i].st) == -1)
-			wqx_die(errno, names[i], "cannot count messages");
-		wq_queue_close(q);
-	}
-	if (jflag)
-		print_json(rows, n, wq_now_ms());
-	else
-		print_table(rows, n, wq_now_ms());
-	if (fflush(stdout) == EOF)
-		wqx_die(errno, NULL, "cannot write");
-	free(rows);
-	if (argc == 0)
-		wq_names_free(names, n);
+	s = open_spool();
+	if (fmt == FMT_PLUGIN)
+		return check(s, argv, (size_t)argc);
+	if (every > 0)
+		repeat(s, argv, (size_t)argc);
+	one_round(s, argv, (size_t)argc, 1);
 	wq_spool_close(s);
 	return 0;
 }

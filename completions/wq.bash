@@ -141,8 +141,10 @@ _wq_complete()
 		shortargs=d longargs='--dir --delay --extend'
 		;;
 	wq-stat)
-		opts="$common --json"
-		shortargs=d longargs='--dir'
+		opts="$common --json --prom -i --interval -o --output
+		    --warn --crit"
+		shortargs=dio
+		longargs='--dir --interval --output --warn --crit'
 		;;
 	wq-rm)
 		opts="$common -f --force -P --purge -v --verbose"
@@ -191,12 +193,22 @@ _wq_complete()
 			return 0
 		fi
 		;;
+	-o | --output)
+		if [[ $cmd == wq-stat ]]; then
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+			return 0
+		fi
+		;;
 	--visibility | --delay | --extend | --retry-delay | --count | \
-	    --wait | --jobs)
+	    --wait | --jobs | --interval | --warn | --crit)
 		return 0
 		;;
 	-n | -w | -v | -j)
 		[[ $cmd == wq-recv ]] && return 0
+		;;
+	-i)
+		[[ $cmd == wq-stat ]] && return 0
 		;;
 	esac
 

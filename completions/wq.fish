@@ -57,6 +57,8 @@ function __wq_operands
             set -a argopts -f --file
         case wq-recv
             set -a argopts -n --count -w --wait -v --visibility -j --jobs --retry-delay
+        case wq-stat
+            set -a argopts -i --interval -o --output --warn --crit
     end
     set -l skip 0
     set -l seen 0
@@ -156,8 +158,14 @@ complete -c wq-ack -l extend -x -d 'Extend the leases to SECS from now'
 complete -c wq-ack -n __wq_no_operand -a '(__wq_queues)' -d Queue
 complete -c wq-ack -n 'not __wq_no_operand' -a '(__wq_receipts)' -d Receipt
 
-# wq-stat [-d DIR] [--json] [QUEUE...]
+# wq-stat [-d DIR] [--json | --prom] [-i SECS] [-o FILE] [QUEUE...]
+# wq-stat [-d DIR] [--warn EXPR] [--crit EXPR] [QUEUE...]
 complete -c wq-stat -l json -d 'Print JSON instead of a table'
+complete -c wq-stat -l prom -d 'Print Prometheus text format instead of a table'
+complete -c wq-stat -s i -l interval -x -d 'Repeat every SECS seconds'
+complete -c wq-stat -s o -l output -r -F -d 'Replace FILE atomically instead of stdout'
+complete -c wq-stat -l warn -x -d 'WARNING when EXPR holds, such as ready>1000'
+complete -c wq-stat -l crit -x -d 'CRITICAL when EXPR holds, such as age>=600'
 complete -c wq-stat -a '(__wq_queues)' -d Queue
 
 # wq-rm [-fPv] [-d DIR] QUEUE...
