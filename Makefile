@@ -30,7 +30,7 @@ LIBS = $(DEP_LIBS) -lresolv
 
 LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:.c=.o)
-CMD_COMMON = cmd/common.o
+CMD_COMMON = cmd/common.o cmd/policy.o
 CMDS = wq-create wq-send wq-recv wq-ack wq-stat wq-rm wq-redrive
 BINS = $(addprefix build/,$(CMDS))
 UNIT_SRC = $(sort $(wildcard tests/unit/*.c))

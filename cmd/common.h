@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdnoreturn.h>
 
+#include <jansson.h>
+
 #include "wq.h"
 
 #define EX_NEGATIVE	1	/* no message; stale receipt */
@@ -21,7 +23,7 @@ enum {
 	OPT_DEAD, OPT_RETENTION, OPT_MAX_RECEIVES, OPT_DEAD_LETTER,
 	OPT_MAX_SIZE, OPT_MAX_DEPTH, OPT_FIFO, OPT_DEDUP_WINDOW,
 	OPT_CONTENT_DEDUP, OPT_COMPRESS, OPT_FANOUT, OPT_MODE, OPT_CLOCK_SKEW,
-	OPT_TO
+	OPT_TO, OPT_PROM, OPT_WARN, OPT_CRIT
 };
 
 
@@ -45,6 +47,8 @@ struct wq_spool *wqx_spool(int create);
 void	 wqx_check_name(const char *);
 struct wq_queue *wqx_queue(struct wq_spool *, const char *name);
 void	 wqx_sandbox(const char *promises);
+void	 wqx_policy_flags(const struct wq_policy *, char *, size_t);
+json_t	*wqx_policy_json(const struct wq_policy *);
 
 extern const char *wqx_dir;	/* -d DIR, or NULL */
 

@@ -38,7 +38,6 @@ static const char usage[] =
     "  -V, --version         the version";
 
 /* Long-only options of wq-stat alone, numbered past those of common.h. */
-enum { OPT_PROM = 512, OPT_WARN, OPT_CRIT };
 
 static const char shortopts[] = "d:hi:o:V";
 
@@ -432,7 +431,7 @@ row_value(const struct row *r, enum field f, int64_t now)
 static int
 print_table(FILE *fp, const struct snapshot *sn)
 {
-	char age[32];
+	char age[32], flags[2048];
 	size_t i;
 
 	fprintf(fp, "%-24s %8s %8s %8s %8s %8s %12s  %s\n", "QUEUE", "READY",
@@ -445,11 +444,11 @@ print_table(FILE *fp, const struct snapshot *sn)
 			strlcpy(age, "-", sizeof(age));
 		else
 			snprintf(age, sizeof(age), "%" PRId64 "s", a);
+		wqx_policy_flags(&r->pol, flags, sizeof(flags));
 		fprintf(fp, "%-24s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8"
-		    PRIu64 " %8s %12" PRIu64 "  visibility=%" PRIu32
-		    ",sync=%s\n", r->name, r->st.ready, r->st.delayed,
-		    r->st.inflight, r->st.total, age, r->st.bytes,
-		    r->pol.visibility, wq_sync_name(r->pol.sync));
+		    PRIu64 " %8s %12" PRIu64 "  %s\n", r->name, r->st.ready,
+		    r->st.delayed, r->st.inflight, r->st.total, age,
+		    r->st.bytes, flags);
 	}
 	return ferror(fp) ? -1 : 0;
 }
@@ -459,17 +458,15 @@ row_json(const struct row *r, int64_t now)
 {
 	int64_t a = age_seconds(&r->st, now);
 
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:{s:I, s:s, "
-	    "s:I}}", "queue", r->name,
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+	    "queue", r->name,
 	    "ready", (json_int_t)r->st.ready,
 	    "delayed", (json_int_t)r->st.delayed,
 	    "inflight", (json_int_t)r->st.inflight,
 	    "total", (json_int_t)r->st.total,
 	    "bytes", (json_int_t)r->st.bytes,
 	    "oldest_age_seconds", a < 0 ? json_null() : json_integer(a),
-	    "policy", "visibility", (json_int_t)r->pol.visibility,
-	    "sync", wq_sync_name(r->pol.sync),
-	    "max_size", (json_int_t)r->pol.max_size);
+	    "policy", wqx_policy_json(&r->pol));
 }
 
 /* One array on one line. */
