@@ -14,7 +14,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 SONAME_MAJOR = 0
 
-DEPS = libbsd-overlay libzstd jansson
+DEPS = libbsd-overlay libzstd jansson libcrypto
 DEP_CFLAGS != $(PKG_CONFIG) --cflags $(DEPS)
 DEP_LIBS != $(PKG_CONFIG) --libs $(DEPS)
 

@@ -21,7 +21,7 @@
 
 static const char usage[] =
     "[-0lqhV] [-d dir] [-f file]... [-p prio] [--delay secs | --at time]\n"
-    "       [-a key=value]... [--group group] queue [body ...]\n"
+    "       [-a key=value]... [--group group] [--dedup id] queue [body ...]\n"
     "  -d, --dir DIR          spool directory\n"
     "  -f, --file FILE        send the contents of FILE (repeatable)\n"
     "  -l, --lines            one message per line of standard input\n"
@@ -32,6 +32,7 @@ static const char usage[] =
     "      --at TIME          ready only at TIME (@EPOCH or ISO 8601)\n"
     "  -a, --attr KEY=VALUE   an attribute (repeatable)\n"
     "      --group GROUP      message group of a FIFO queue\n"
+    "      --dedup ID         deduplication id: a repeat is not sent again\n"
     "  -h, --help             this text\n"
     "  -V, --version          the version";
 
@@ -39,6 +40,7 @@ static const struct option longopts[] = {
 	WQX_COMMON_LONGOPTS,
 	{ "at",		required_argument,	NULL,	OPT_AT },
 	{ "attr",	required_argument,	NULL,	'a' },
+	{ "dedup",	required_argument,	NULL,	OPT_DEDUP },
 	{ "delay",	required_argument,	NULL,	OPT_DELAY },
 	{ "file",	required_argument,	NULL,	'f' },
 	{ "group",	required_argument,	NULL,	OPT_GROUP },
@@ -54,7 +56,7 @@ struct send_opts {
 	int		 priority, prio_set, delay_set;
 	uint32_t	 delay;
 	int64_t		 at;
-	const char	*group;
+	const char	*group, *dedup;
 	char		**attrs;
 	size_t		 nattrs;
 };
@@ -247,6 +249,9 @@ configure(struct wq_sender *s, struct send_opts *so)
 		    "invalid group: %s (want [A-Za-z0-9][A-Za-z0-9._-]{0,63})" :
 		    "group %s: groups are for FIFO queues (wq-create --fifo)",
 		    so->group);
+	if (so->dedup != NULL && wq_sender_dedup(s, so->dedup) == -1)
+		wqx_die(EINVAL, qname, "invalid deduplication id (want 1 to "
+		    "%d bytes, no newline)", WQ_DEDUP_ID_MAX);
 	for (i = 0; i < so->nattrs; i++) {
 		eq = strchr(so->attrs[i], '=');
 		*eq = '\0';
@@ -295,6 +300,9 @@ main(int argc, char *argv[])
 		case OPT_GROUP:
 			so.group = optarg;
 			break;
+		case OPT_DEDUP:
+			so.dedup = optarg;
+			break;
 		case '0':
 			delim = '\0';
 			break;
@@ -326,6 +334,9 @@ main(int argc, char *argv[])
 		wqx_die(EINVAL, qname, "body arguments and -f do not mix");
 	if (so.delay_set && so.at != 0)
 		wqx_die(EINVAL, qname, "--delay and --at do not mix");
+	if (so.dedup != NULL && (argc > 2 || nfiles > 1 || delim != -1))
+		wqx_die(EINVAL, qname, "--dedup names one message: one BODY, "
+		    "one -f FILE or standard input whole");
 	wqx_sandbox("stdio rpath wpath cpath");
 	sp = wqx_spool(0);
 	q = wqx_queue(sp, qname);

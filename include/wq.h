@@ -34,6 +34,7 @@
 #define WQ_ATTR_KEY_MAX	64	/* longest attribute key */
 #define WQ_ATTR_VALUE_MAX 1024	/* longest attribute value */
 #define WQ_FANOUT_MAX	32	/* subscribers of one topic */
+#define WQ_DEDUP_ID_MAX	128	/* longest deduplication id */
 #define WQ_DELAY_MAX	(366 * 24 * 3600)	/* longest delay, seconds */
 #define WQ_SEND_GROUP_MAX 1000	/* messages a sender holds before a commit */
 
@@ -151,6 +152,7 @@ int	 wq_sender_at(struct wq_sender *, int64_t ms);
 int	 wq_sender_group(struct wq_sender *, const char *);
 int	 wq_sender_attr(struct wq_sender *, const char *key,
 	    const char *value);
+int	 wq_sender_dedup(struct wq_sender *, const char *id);
 struct wq_queue *wq_sender_queue(const struct wq_sender *);
 size_t	 wq_sender_pending(const struct wq_sender *);
 size_t	 wq_sender_committed(const struct wq_sender *);

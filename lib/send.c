@@ -26,6 +26,9 @@
 struct pending {
 	char		 id[WQ_ID_MAX];
 	uint64_t	 size;		/* of the file: header and body */
+	int		 keyed;		/* has a deduplication key */
+	unsigned char	 key[WQ_DEDUP_KEY];
+	char		 dup_of[WQ_ID_MAX];	/* a repeat: the first's id */
 };
 
 struct wq_sender {
@@ -40,6 +43,8 @@ struct wq_sender {
 	int64_t		 delay_ms;	/* -1: the queue's default delay */
 	int64_t		 at_ms;		/* ready at this time, if not 0 */
 	char		*attrs;		/* "attr KEY VALUE\n" lines */
+	int		 dedup_next;	/* the next message has this key: */
+	unsigned char	 dedup_key[WQ_DEDUP_KEY];
 	size_t		 attrs_len;
 };
 
@@ -114,8 +119,10 @@ header(const struct wq_sender *s, char *buf, size_t len, const char *id,
 
 /* Flush and close a written tmp/ file and queue it for the next commit. */
 static int
-finish_tmp(struct wq_sender *s, int fd, const char *id, uint64_t size)
+finish_tmp(struct wq_sender *s, int fd, const char *id, uint64_t size,
+    const unsigned char *key)
 {
+	struct pending *p;
 	int saved;
 
 	if (s->q->pol.sync == WQ_SYNC_ALWAYS && fdatasync(fd) == -1)
@@ -124,8 +131,13 @@ finish_tmp(struct wq_sender *s, int fd, const char *id, uint64_t size)
 		fd = -1;
 		goto fail;
 	}
-	strlcpy(s->pending[s->npending].id, id, WQ_ID_MAX);
-	s->pending[s->npending++].size = size;
+	p = &s->pending[s->npending++];
+	strlcpy(p->id, id, WQ_ID_MAX);
+	p->size = size;
+	p->dup_of[0] = '\0';
+	p->keyed = key != NULL;
+	if (key != NULL)
+		memcpy(p->key, key, WQ_DEDUP_KEY);
 	return 0;
 fail:
 	saved = errno;
@@ -149,18 +161,41 @@ finish_short_write(int fd, const char *hdr, size_t hlen, const char *body,
 	return wq_write_all(fd, body + (done - hlen), len - (done - hlen));
 }
 
+/*
+ * The deduplication key of the message being added, into key: the id
+ * given with wq_sender_dedup, else with content dedup the body's digest
+ * (body NULL: being computed by the caller).  NULL when it has none.
+ */
+static const unsigned char *
+message_key(struct wq_sender *s, const void *body, size_t len,
+    unsigned char key[WQ_DEDUP_KEY])
+{
+	if (s->dedup_next) {
+		s->dedup_next = 0;
+		memcpy(key, s->dedup_key, WQ_DEDUP_KEY);
+		return key;
+	}
+	if (s->q->pol.dedup != WQ_DEDUP_CONTENT || body == NULL)
+		return NULL;
+	return wq_dedup_key(body, len, 1, key) == 0 ? key : NULL;
+}
+
 int
 wq_sender_add(struct wq_sender *s, const void *body, size_t len)
 {
 	char id[WQ_ID_MAX], hdr[WQ_HEADER_MAX];
+	unsigned char keybuf[WQ_DEDUP_KEY];
+	const unsigned char *key;
 	struct iovec iov[2];
 	int fd, n, saved;
 	ssize_t w;
 
 	if (len > s->q->pol.max_size) {
 		errno = EMSGSIZE;
+		s->dedup_next = 0;
 		return -1;
 	}
+	key = message_key(s, body, len, keybuf);
 	if ((fd = open_tmp(s, id)) == -1)
 		return -1;
 	if ((n = header(s, hdr, sizeof(hdr), id, len)) == -1) {
@@ -183,12 +218,13 @@ wq_sender_add(struct wq_sender *s, const void *body, size_t len)
 		errno = saved;
 		return -1;
 	}
-	return finish_tmp(s, fd, id, (uint64_t)n + len);
+	return finish_tmp(s, fd, id, (uint64_t)n + len, key);
 }
 
 /* Copy fd to the message body, refusing anything beyond max-size. */
 static int
-copy_body(struct wq_sender *s, int out, int in, uint64_t *total)
+copy_body(struct wq_sender *s, int out, int in, uint64_t *total,
+    struct wq_digest *dg)
 {
 	char buf[65536];
 	ssize_t n;
@@ -207,7 +243,8 @@ copy_body(struct wq_sender *s, int out, int in, uint64_t *total)
 			errno = EMSGSIZE;
 			return -1;
 		}
-		if (wq_write_all(out, buf, (size_t)n) == -1)
+		if (wq_write_all(out, buf, (size_t)n) == -1 ||
+		    (dg != NULL && wq_digest_add(dg, buf, (size_t)n) == -1))
 			return -1;
 	}
 }
@@ -216,27 +253,45 @@ int
 wq_sender_add_fd(struct wq_sender *s, int in)
 {
 	char id[WQ_ID_MAX], hdr[WQ_HEADER_MAX], size[SIZE_FIELD_WIDTH + 1];
+	unsigned char keybuf[WQ_DEDUP_KEY];
+	const unsigned char *key;
+	struct wq_digest *dg = NULL;
 	uint64_t total;
 	int fd, n, saved;
 	off_t size_off;
 
+	key = message_key(s, NULL, 0, keybuf);
+	if (key == NULL && s->q->pol.dedup == WQ_DEDUP_CONTENT) {
+		if ((dg = wq_digest_start()) == NULL ||
+		    wq_digest_add(dg, "body\n", 5) == -1)
+			goto fail_early;
+	}
 	if ((fd = open_tmp(s, id)) == -1)
-		return -1;
+		goto fail_early;
 	if ((n = header(s, hdr, sizeof(hdr), id, 0)) == -1)
 		goto fail;
 	/* The size is written last, into its fixed-width field. */
 	size_off = n - 2 - SIZE_FIELD_WIDTH;
 	if (wq_write_all(fd, hdr, (size_t)n) == -1 ||
-	    copy_body(s, fd, in, &total) == -1)
+	    copy_body(s, fd, in, &total, dg) == -1)
 		goto fail;
 	snprintf(size, sizeof(size), "%0*" PRIu64, SIZE_FIELD_WIDTH, total);
 	if (pwrite(fd, size, SIZE_FIELD_WIDTH, size_off) != SIZE_FIELD_WIDTH)
 		goto fail;
-	return finish_tmp(s, fd, id, (uint64_t)n + total);
+	if (dg != NULL) {
+		key = wq_digest_end(dg, keybuf) == 0 ? keybuf : NULL;
+		dg = NULL;
+	}
+	return finish_tmp(s, fd, id, (uint64_t)n + total, key);
 fail:
 	saved = errno;
 	close(fd);
 	unlinkat(s->q->tmpfd, id, 0);
+	errno = saved;
+fail_early:
+	saved = errno;
+	if (dg != NULL)
+		(void)wq_digest_end(dg, NULL);
 	errno = saved;
 	return -1;
 }
@@ -282,6 +337,17 @@ drop_pending(struct wq_sender *s, size_t from)
 	s->npending = 0;
 }
 
+/* Messages from the i-th on were not committed: free their slots. */
+static void
+release_slots(struct wq_sender *s, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < s->npending; i++)
+		if (s->pending[i].keyed && s->pending[i].dup_of[0] == '\0')
+			wq_dedup_release(s->q, s->pending[i].key);
+}
+
 /* When the pending messages become ready: now, or later when delayed. */
 static int64_t
 ready_at(const struct wq_sender *s, int64_t now)
@@ -303,11 +369,52 @@ pending_entry(const struct wq_sender *s, size_t i, struct wq_entry *e)
 	strlcpy(e->group, s->group, sizeof(e->group));
 }
 
-/* Note the pending message i as committed. */
+/* Note the pending message i as committed (a repeat: as its first). */
 static void
 done(struct wq_sender *s, size_t i)
 {
-	strlcpy(s->done[s->ndone++], s->pending[i].id, WQ_ID_MAX);
+	const struct pending *p = &s->pending[i];
+
+	strlcpy(s->done[s->ndone++], p->dup_of[0] ? p->dup_of : p->id,
+	    WQ_ID_MAX);
+}
+
+/*
+ * The rename of a message with a deduplication key found its file gone:
+ * a sender of a repeat committed it for us (lib/dedup.c).
+ */
+static int
+committed_by_other(const struct wq_sender *s, size_t i)
+{
+	return errno == ENOENT && s->pending[i].keyed;
+}
+
+/*
+ * Take the deduplication slots of the keyed messages; a repeat is marked
+ * with its first message's id, and its file removed: it is not sent.
+ */
+static int
+dedup_pass(struct wq_sender *s, size_t n, int64_t due)
+{
+	char name[WQ_RECEIPT_MAX];
+	struct wq_entry e;
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if (!s->pending[i].keyed)
+			continue;
+		pending_entry(s, i, &e);
+		if (wq_entry_format(&e, 0, name, sizeof(name)) == -1)
+			return -1;
+		r = wq_dedup_claim(s->q, s->pending[i].key, name, due,
+		    s->pending[i].dup_of);
+		if (r == -1)
+			return -1;
+		if (r == 1)
+			(void)unlinkat(s->q->tmpfd, s->pending[i].id, 0);
+	}
+	return 0;
 }
 
 /*
@@ -324,8 +431,10 @@ commit_delayed(struct wq_sender *s, size_t n, int64_t due, size_t *i)
 		pending_entry(s, *i, &e);
 		e.deadline = due;
 		strlcpy(e.nonce, WQ_DELAYED, sizeof(e.nonce));
-		if (wq_entry_format(&e, 1, name, sizeof(name)) == -1 ||
-		    renameat(s->q->tmpfd, e.id, s->q->curfd, name) == -1)
+		if (s->pending[*i].dup_of[0] == '\0' &&
+		    (wq_entry_format(&e, 1, name, sizeof(name)) == -1 ||
+		    renameat(s->q->tmpfd, e.id, s->q->curfd, name) == -1) &&
+		    !committed_by_other(s, *i))
 			return -1;
 		done(s, *i);
 	}
@@ -350,12 +459,14 @@ commit_each(struct wq_sender *s, size_t n, size_t *i)
 
 	for (; *i < n; (*i)++) {
 		pending_entry(s, *i, &e);
-		if (s->q->pol.fanout[0] != '\0')
+		if (s->pending[*i].dup_of[0] != '\0')
+			rc = 0;
+		else if (s->q->pol.fanout[0] != '\0')
 			rc = wq_fanout_deliver(s->q, s->q->tmpfd, e.id, &e,
 			    WQ_MOVE | WQ_DURABLE);
 		else
 			rc = wq_fifo_put(s->q, s->q->tmpfd, e.id, &e, 0, 1);
-		if (rc == -1)
+		if (rc == -1 && !committed_by_other(s, *i))
 			return -1;
 		done(s, *i);
 	}
@@ -390,8 +501,9 @@ commit_ready(struct wq_sender *s, size_t n, size_t *i)
 			durable = s->ndone;
 			made = WQ_BUCKET_LEVELS;
 		}
-		if (wq_bucket_put(s->q, s->q->tmpfd, e.id, bucket, name,
-		    &made) == -1)
+		if (s->pending[*i].dup_of[0] == '\0' &&
+		    wq_bucket_put(s->q, s->q->tmpfd, e.id, bucket, name,
+		    &made) == -1 && !committed_by_other(s, *i))
 			goto fail;
 		strlcpy(prev, bucket, sizeof(prev));
 		done(s, *i);
@@ -431,7 +543,7 @@ int
 wq_sender_commit(struct wq_sender *s)
 {
 	int64_t now = wq_now_ms(), due;
-	size_t i = 0, n;
+	size_t i = 0, n = 0;
 	int rc = 0, saved = 0;
 
 	s->ndone = s->refused = 0;
@@ -441,8 +553,10 @@ wq_sender_commit(struct wq_sender *s)
 		saved = errno;
 	if (saved == 0 && depth_allows(s, s->npending, &n) == -1)
 		saved = errno;
+	due = ready_at(s, now);
+	if (saved == 0 && dedup_pass(s, n, due) == -1)
+		saved = errno;
 	if (saved == 0) {
-		due = ready_at(s, now);
 		if (due > now && s->q->pol.fanout[0] != '\0') {
 			rc = -1;	/* topics deliver at once */
 			errno = EINVAL;
@@ -459,6 +573,7 @@ wq_sender_commit(struct wq_sender *s)
 	if (s->ndone > 0)
 		wq_doorbell(s->q);
 	if (saved != 0) {
+		release_slots(s, i);
 		drop_pending(s, i);
 		errno = saved;
 		return -1;
@@ -531,6 +646,22 @@ wq_sender_group(struct wq_sender *s, const char *group)
 		return -1;
 	}
 	strlcpy(s->group, group, sizeof(s->group));
+	return 0;
+}
+
+/* The next message added has this deduplication id. */
+int
+wq_sender_dedup(struct wq_sender *s, const char *id)
+{
+	size_t len = strlen(id);
+
+	if (len == 0 || len > WQ_DEDUP_ID_MAX || memchr(id, '\n', len)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (wq_dedup_key(id, len, 0, s->dedup_key) == -1)
+		return -1;
+	s->dedup_next = 1;
 	return 0;
 }
 

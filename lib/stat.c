@@ -176,5 +176,7 @@ wq_queue_sweep(struct wq_queue *q)
 {
 	time_t cutoff = (time_t)(wq_now_ms() / 1000) - WQ_TMP_STALE_SEC;
 
-	return wq_walk_dir(q->tmpfd, 1, sweep_one, &cutoff);
+	if (wq_walk_dir(q->tmpfd, 1, sweep_one, &cutoff) == -1)
+		return -1;
+	return wq_dedup_sweep(q);
 }

@@ -160,6 +160,20 @@ int	 wq_retire_reason(const struct wq_queue *, const struct wq_entry *,
 int	 wq_retire(struct wq_queue *, const char *name,
 	    const struct wq_entry *, int reason);
 
+/* lib/dedup.c */
+#define WQ_DEDUP_KEY	32	/* SHA-256 */
+struct wq_digest;
+struct wq_digest *wq_digest_start(void);
+int	 wq_digest_add(struct wq_digest *, const void *, size_t);
+int	 wq_digest_end(struct wq_digest *, unsigned char key[WQ_DEDUP_KEY]);
+int	 wq_dedup_key(const void *, size_t, int body,
+	    unsigned char key[WQ_DEDUP_KEY]);
+int	 wq_dedup_claim(struct wq_queue *, const unsigned char key[WQ_DEDUP_KEY],
+	    const char *entry, int64_t due, char first[WQ_ID_MAX]);
+void	 wq_dedup_release(struct wq_queue *,
+	    const unsigned char key[WQ_DEDUP_KEY]);
+int	 wq_dedup_sweep(struct wq_queue *);
+
 /* lib/lease.c */
 typedef int wq_lease_op(struct wq_queue *, const char *name,
 	    const struct wq_entry *, void *);
