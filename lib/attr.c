@@ -6,6 +6,7 @@
  * so that they fit on one header line and in a JSON string.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,14 +50,16 @@ wq_attr_value_valid(const char *value)
 }
 
 /*
- * Collect the "attr" lines of a header (a private, NUL-free copy that
- * this may cut into strings) into m.
+ * Collect the "attr", "queue", "encoding" and "length" lines of a header
+ * (a private, NUL-free copy that this may cut into strings) into m.  An
+ * encoding other than zstd, or one without its length, is EBADMSG.
  */
 int
 wq_msg_parse_attrs(struct wq_msg *m, char *hdr, size_t len)
 {
-	char *line, *nl, *sp, *end = hdr + len;
+	char *line, *nl, *sp, *end = hdr + len, *e;
 	size_t n = 0;
+	int have_length = 0;
 
 	for (line = hdr; line < end && *line != '\n'; line = nl + 1) {
 		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
@@ -69,9 +72,24 @@ wq_msg_parse_attrs(struct wq_msg *m, char *hdr, size_t len)
 			m->attr_value[n++] = sp + 1;
 		} else if (strncmp(line, "queue ", 6) == 0)
 			m->origin = line + 6;
+		else if (strncmp(line, "encoding ", 9) == 0) {
+			if (strcmp(line + 9, "zstd") != 0)
+				goto bad;
+			m->zstd = 1;
+		} else if (strncmp(line, "length ", 7) == 0) {
+			m->size = strtoull(line + 7, &e, 10);
+			if (*e != '\0' || line[7] < '0' || line[7] > '9')
+				goto bad;
+			have_length = 1;
+		}
 	}
 	m->nattr = n;
+	if (m->zstd && !have_length)
+		goto bad;
 	return 0;
+bad:
+	errno = EBADMSG;
+	return -1;
 }
 
 size_t

@@ -91,6 +91,7 @@ wq_msg_load(struct wq_queue *q, int dirfd, const char *name,
 		return NULL;
 	m->q = q;
 	m->ent = *e;
+	m->memfd = -1;
 	strlcpy(m->receipt, name, sizeof(m->receipt));
 	m->fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC);
@@ -108,12 +109,16 @@ wq_msg_load(struct wq_queue *q, int dirfd, const char *name,
 	if ((uint64_t)st.st_size != hdrlen + m->size)
 		goto bad;
 	m->body_off = (off_t)hdrlen;
+	m->stored = m->size;
 	if ((m->hdr = malloc(hdrlen)) == NULL)
 		goto fail;
 	memcpy(m->hdr, buf, hdrlen);
-	if (memchr(m->hdr, '\0', hdrlen) != NULL)
+	if (memchr(m->hdr, '\0', hdrlen) != NULL ||
+	    wq_msg_parse_attrs(m, m->hdr + 5, hdrlen - 5) == -1)
 		goto bad;
-	wq_msg_parse_attrs(m, m->hdr + 5, hdrlen - 5);
+	/* A hostile length must not make a reader allocate without end. */
+	if (m->zstd && m->size > q->pol.max_size && m->size > WQ_LENGTH_MAX)
+		goto bad;
 	return m;
 bad:
 	errno = EBADMSG;
@@ -181,6 +186,13 @@ wq_msg_body(struct wq_msg *m, const void **body, size_t *len)
 		}
 		if ((m->body = malloc((size_t)m->size + 1)) == NULL)
 			return -1;
+		if (m->zstd && wq_decompress(m->q, m->fd, m->body_off,
+		    m->stored, m->body, m->size) == -1) {
+			free(m->body);
+			m->body = NULL;
+			return -1;
+		}
+		got = m->zstd ? m->size : 0;
 		while (got < m->size) {
 			n = pread(m->fd, m->body + got, (size_t)m->size - got,
 			    m->body_off + (off_t)got);
@@ -202,12 +214,24 @@ wq_msg_body(struct wq_msg *m, const void **body, size_t *len)
 	return 0;
 }
 
-/* The open message file and the offset of its body, for zero-copy use. */
+/*
+ * The open message file and the offset of its body, for zero-copy use;
+ * for a compressed body, a memfd of the real body (offset 0).
+ */
 int
 wq_msg_body_fd(struct wq_msg *m, off_t *off)
 {
-	*off = m->body_off;
-	return m->fd;
+	const void *body;
+	size_t len;
+
+	if (!m->zstd) {
+		*off = m->body_off;
+		return m->fd;
+	}
+	*off = 0;
+	if (m->memfd == -1 && wq_msg_body(m, &body, &len) == 0)
+		m->memfd = wq_body_memfd(body, len);
+	return m->memfd;
 }
 
 void
@@ -217,6 +241,8 @@ wq_msg_free(struct wq_msg *m)
 		return;
 	if (m->fd != -1)
 		close(m->fd);
+	if (m->memfd != -1)
+		close(m->memfd);
 	free(m->body);
 	free(m->hdr);
 	free(m);

@@ -107,6 +107,7 @@ wq_queue_close(struct wq_queue *q)
 	if (q->curfd != -1)
 		close(q->curfd);
 	wq_queue_close(q->dlq);
+	wq_decompress_free(q);
 	free(q->name);
 	free(q);
 }

@@ -28,6 +28,7 @@ struct wq_queue {
 	int		 tmpfd, newfd, curfd;
 	int		 remote;	/* NFS, FUSE, ...: inotify sees nothing */
 	struct wq_queue	*dlq;		/* the dead-letter queue, once opened */
+	void		*dctx;		/* zstd decompression, once needed */
 	struct wq_policy pol;
 };
 
@@ -55,6 +56,9 @@ struct wq_msg {
 	int64_t		 sent_ms;
 	uint64_t	 size;
 	off_t		 body_off;
+	uint64_t	 stored;	/* bytes of body in the file */
+	int		 zstd;		/* the stored body is compressed */
+	int		 memfd;		/* the real body, for wq_msg_body_fd */
 	unsigned char	*body;		/* the whole body, once read */
 	int		 peeked;
 	char		*hdr;		/* header copy that attrs point into */
@@ -159,6 +163,20 @@ int	 wq_retire_reason(const struct wq_queue *, const struct wq_entry *,
 	    int64_t now);
 int	 wq_retire(struct wq_queue *, const char *name,
 	    const struct wq_entry *, int reason);
+
+/* lib/compress.c */
+#define WQ_COMPRESS_MIN	4096	/* auto: smaller bodies stay as they are */
+#define WQ_LENGTH_MAX	((uint64_t)1 << 30)	/* trusted without max-size */
+int	 wq_compress(void **cctx, const void *, size_t, void **out,
+	    size_t *outlen);
+void	 wq_compress_free(void *cctx);
+int	 wq_decompress(struct wq_queue *, int fd, off_t, uint64_t stored,
+	    void *out, uint64_t length);
+void	 wq_decompress_free(struct wq_queue *);
+int	 wq_body_memfd(const void *, size_t);
+int	 wq_zstream_write(void **cctx, int outfd, const void *, size_t,
+	    int end, uint64_t *stored);
+void	 wq_zstream_reset(void *cctx);
 
 /* lib/dedup.c */
 #define WQ_DEDUP_KEY	32	/* SHA-256 */
