@@ -242,8 +242,9 @@ wq_peek(struct wq_consumer *c, struct wq_msg **mp)
 		wq_names_free(c->batch, c->n);
 		c->batch = NULL;
 		c->n = c->pos = 0;
-		if (wq_bucket_first(c->q, after[0] ? after : NULL, 0, c->leaf,
-		    &c->batch, &c->n) == -1)
+		if ((c->q->pol.fifo ? wq_fifo_peek_leaf(c, after[0] ? after :
+		    NULL) : wq_bucket_first(c->q, after[0] ? after : NULL, 0,
+		    c->leaf, &c->batch, &c->n)) == -1)
 			return -1;
 	}
 }

@@ -32,5 +32,6 @@ void	 wq_consumer_invalidate(struct wq_consumer *);
 int	 wq_claimed(struct wq_consumer *, const char *target,
 	    const struct wq_entry *, struct wq_msg **);
 int	 wq_fifo_claim(struct wq_consumer *, int64_t now, struct wq_msg **);
+int	 wq_fifo_peek_leaf(struct wq_consumer *, const char *after);
 
 #endif /* WQ_CONSUMER_H */

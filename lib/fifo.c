@@ -391,3 +391,46 @@ wq_fifo_claim(struct wq_consumer *c, int64_t now, struct wq_msg **mp)
 		errno = ENOMSG;
 	return -1;
 }
+
+/*
+ * For peeking: the first leaf with entries after `after` ("GROUP/leaf",
+ * or NULL for the very first), walking the groups in name order and each
+ * group's tree in order.  c->leaf gets "GROUP/leaf", c->batch its entries.
+ */
+int
+wq_fifo_peek_leaf(struct wq_consumer *c, const char *after)
+{
+	char leaf[WQ_BUCKET_MAX], **groups;
+	const char *slash = after ? strchr(after, '/') : NULL;
+	size_t n, i, glen = slash ? (size_t)(slash - after) : 0;
+	struct wq_queue gq;
+	int gfd, unused = 0, r = -1, cmp;
+
+	if (wq_list_dir(c->q->newfd, &groups, &n) == -1)
+		return -1;
+	errno = ENOMSG;
+	for (i = 0; i < n && r == -1; i++) {
+		cmp = after ? strncmp(groups[i], after, glen) : 1;
+		if (!wq_group_valid(groups[i]) || cmp < 0 ||
+		    (cmp == 0 && groups[i][glen] != '\0' && strcmp(groups[i],
+		    after) < 0))
+			continue;
+		if ((gfd = group_dir(c->q, groups[i], 0, &unused)) == -1)
+			continue;
+		gq = *c->q;
+		gq.newfd = gfd;
+		if (wq_bucket_first(&gq, cmp == 0 && groups[i][glen] == '\0' ?
+		    slash + 1 : NULL, 0, leaf, &c->batch, &c->n) == 0) {
+			strlcpy(c->leaf, groups[i], sizeof(c->leaf));
+			strlcat(c->leaf, "/", sizeof(c->leaf));
+			strlcat(c->leaf, leaf, sizeof(c->leaf));
+			r = 0;
+		} else if (errno != ENOMSG)
+			r = -2;
+		close(gfd);
+	}
+	wq_names_free(groups, n);
+	if (r == -1)
+		errno = ENOMSG;
+	return r == 0 ? 0 : -1;
+}

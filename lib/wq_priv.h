@@ -13,7 +13,7 @@
 #define WQ_HEADER_MAX	4096	/* longest message header */
 #define WQ_DELAYED	"delayed"	/* NONCE of a delayed, unleased message */
 #define WQ_BUCKET_LEVELS 6	/* rank and five time levels under new/ */
-#define WQ_BUCKET_MAX	32	/* buffer for a bucket path */
+#define WQ_BUCKET_MAX	96	/* buffer for a bucket path (FIFO: GROUP/...) */
 
 struct wq_spool {
 	int		 fd;
