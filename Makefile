@@ -61,6 +61,14 @@ build/unit/%: tests/unit/%.c tests/unit/tap.h build/libwq.a
 	@mkdir -p build/unit
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libwq.a $(LIBS)
 
+build/bench/%: bench/%.c build/libwq.a
+	@mkdir -p build/bench
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libwq.a $(LIBS)
+
+# Benchmarks (not part of check): see bench/README.md.
+bench: all build/bench/depth
+	bench/run
+
 # A short tour on the default spool ($WQ_DIR, else ~/.local/share/wq).
 demo: all
 	@set -e; PATH="$(CURDIR)/build:$$PATH"; \
@@ -78,6 +86,7 @@ check: all $(UNIT_BINS) lint
 lint:
 	mandoc -Tlint -W warning $(MANS)
 	shellcheck -s bash completions/wq.bash tests/*.bash
+	shellcheck bench/run
 	bash -n completions/wq.bash
 	zsh -n completions/_wq
 	fish -n completions/wq.fish
@@ -111,4 +120,4 @@ install: all
 clean:
 	rm -rf build lib/*.o cmd/*.o
 
-.PHONY: all check demo lint install clean
+.PHONY: all bench check demo lint install clean
