@@ -53,27 +53,36 @@ bucket(char buf[WQ_BUCKET_MAX], unsigned rank, int64_t us)
 
 /*
  * Write a valid message "body" of rank into tmp/ and put it into the
- * bucket of time us with wq_bucket_put; its id into id (if not NULL).
+ * bucket of time us with wq_bucket_put, named RR.ID,0,SIZE, (SIZE the
+ * size of the file, no group); its id into id (if not NULL).  Returns
+ * the size of the file.
  */
-static void
+static uint64_t
 put_msg(struct wq_queue *q, unsigned rank, int64_t us, const char *body,
     char *idout)
 {
-	char id[WQ_ID_MAX], rel[512], name[256], hdr[512], b[WQ_BUCKET_MAX];
+	char rel[512], name[WQ_RECEIPT_MAX], hdr[512], b[WQ_BUCKET_MAX];
+	struct wq_entry e;
 	int64_t sent;
 	int made = 0, n;
 
-	need(wq_id_new(id) == 0, "wq_id_new");
-	need(wq_id_time_ms(id, &sent) == 0, "wq_id_time_ms");
+	memset(&e, 0, sizeof(e));
+	e.rank = rank;
+	need(wq_id_new(e.id) == 0, "wq_id_new");
+	need(wq_id_time_ms(e.id, &sent) == 0, "wq_id_time_ms");
 	n = snprintf(hdr, sizeof(hdr), "wq 1\nid %s\nsent %" PRId64
-	    "\nsize %zu\n\n%s", id, sent, strlen(body), body);
-	snprintf(rel, sizeof(rel), "q/tmp/%s", id);
+	    "\nqueue q\nsize %020zu\n\n%s", e.id, sent, strlen(body), body);
+	need(n > 0 && (size_t)n < sizeof(hdr), "message fits");
+	snprintf(rel, sizeof(rel), "q/tmp/%s", e.id);
 	t_write(rel, hdr, (size_t)n);
-	snprintf(name, sizeof(name), "%02x.%s,0", rank, id);
-	need(wq_bucket_put(q, q->tmpfd, id, bucket(b, rank, us), name,
+	e.size = (uint64_t)n;
+	need(wq_entry_format(&e, 0, name, sizeof(name)) == 0,
+	    "wq_entry_format");
+	need(wq_bucket_put(q, q->tmpfd, e.id, bucket(b, rank, us), name,
 	    &made) == 0, "wq_bucket_put %s/%s", b, name);
 	if (idout != NULL)
-		memcpy(idout, id, WQ_ID_MAX);
+		memcpy(idout, e.id, WQ_ID_MAX);
+	return e.size;
 }
 
 /* Check that wq_bucket_first from after finds leaf want with n entries. */
@@ -148,7 +157,7 @@ test_valid(void)
 	static const char *const bad[] = {
 		"", "80", "80/000612", "80/000612/34/56/78",	/* too short */
 		"80/000612/34/56/78/9/a",			/* too deep */
-		"80/000612/34/56/78/9/80.x,0",
+		"80/000612/34/56/78/9/80.x,0,1,",
 		"8/000612/34/56/78/9", "800/000612/34/56/78/9",	/* widths */
 		"80/00061/34/56/78/9", "80/0006123/34/56/78/9",
 		"80/000612/3/56/78/9", "80/000612/345/56/78/9",
@@ -332,7 +341,8 @@ test_first_foreign(void)
 	need(mkdir(t_path(path, "q/new/zz/000612/34/56/78/9"), 0777) == 0,
 	    "mkdir");
 	need(wq_id_new(id) == 0, "wq_id_new");
-	snprintf(rel, sizeof(rel), "q/new/zz/000612/34/56/78/9/80.%s,0", id);
+	snprintf(rel, sizeof(rel), "q/new/zz/000612/34/56/78/9/80.%s,0,14,",
+	    id);
 	t_write(rel, "wq 1\nsize 1\n\nx", 14);
 	nfiles++;
 	/* in the leaf, only foreign names */
@@ -340,9 +350,15 @@ test_first_foreign(void)
 	t_write(rel, "wq 1\nsize 1\n\nx", 14);
 	snprintf(rel, sizeof(rel), "%s/80.%s", leaf, id);	/* no count */
 	t_write(rel, "wq 1\nsize 1\n\nx", 14);
+	snprintf(rel, sizeof(rel), "%s/80.%s,0", leaf, id);	/* no size */
+	t_write(rel, "wq 1\nsize 1\n\nx", 14);
+	snprintf(rel, sizeof(rel), "%s/80.%s,0,14", leaf, id);	/* no group */
+	t_write(rel, "wq 1\nsize 1\n\nx", 14);
+	snprintf(rel, sizeof(rel), "%s/80.%s,0,14,.g", leaf, id); /* bad group */
+	t_write(rel, "wq 1\nsize 1\n\nx", 14);
 	snprintf(rel, sizeof(rel), "%s/zz", leaf);
 	need(mkdir(t_path(path, "%s", rel), 0777) == 0, "mkdir leaf/zz");
-	nfiles += 2;
+	nfiles += 5;
 
 	ok(first_is(q, NULL, 0, NULL, 0), "only foreign names: ENOMSG");
 	ok(first_is(q, NULL, 1, NULL, 0), "with prune too");
@@ -526,7 +542,8 @@ test_head_hint(void)
 	struct wq_spool *s = t_spool();
 	struct wq_queue *q = t_queue(s, "q", NULL, 0);
 	char id1[WQ_ID_MAX], ids[12][WQ_ID_MAX], urgent[WQ_ID_MAX];
-	char b[WQ_BUCKET_MAX], target[64], buf[64], path[4096], leaf[512];
+	char b[WQ_BUCKET_MAX], target[WQ_BUCKET_MAX + 8], buf[WQ_BUCKET_MAX + 8];
+	char path[4096], leaf[512];
 	struct wq_consumer *c;
 	struct wq_msg *m;
 	size_t i, k = 0;
@@ -685,13 +702,15 @@ test_stat(void)
 	struct wq_spool *s = t_spool();
 	struct wq_queue *q = t_queue(s, "q", NULL, 0);
 	char leaf[512], rel[1024];
+	char id[WQ_ID_MAX];
 	struct wq_consumer *c;
 	struct wq_stat st;
 	struct wq_msg *m;
+	uint64_t bytes = 0;
 	size_t i;
 
 	for (i = 0; i < 20; i++)
-		put_msg(q, i % 3 == 0 ? 0x40 : 0x80,
+		bytes += put_msg(q, i % 3 == 0 ? 0x40 : 0x80,
 		    T0 + (int64_t)i * INT64_C(0x10101001), "hello", NULL);
 	t_leaf(leaf, "q", 0x80, T0 - 0x1000);		/* an empty leaf */
 	snprintf(rel, sizeof(rel), "%s/junk", leaf);	/* foreign names */
@@ -701,7 +720,7 @@ test_stat(void)
 		is_int(st.ready, 20, "20 ready across the buckets");
 		is_int(st.total, 20, "20 in all");
 		is_int(st.inflight, 0, "none in flight");
-		ok(st.bytes > 20 * 5, "bytes count the files");
+		is_int(st.bytes, bytes, "bytes: the sizes of the files");
 		ok(st.oldest_ready_ms > 0, "an oldest ready time");
 	}
 	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
@@ -711,16 +730,31 @@ test_stat(void)
 		is_int(st.ready, 19, "19 ready");
 		is_int(st.inflight, 1, "1 in flight");
 		is_int(st.total, 20, "20 in all");
+		is_int(st.bytes, bytes, "the same bytes, one of them in cur/");
 	}
 	wq_consumer_close(c);
+
+	/*
+	 * Bytes come from the SIZE of the entry names: no file is looked
+	 * at, so a name that says 1000000 counts 1000000, whatever the file.
+	 */
+	need(wq_id_new(id) == 0, "wq_id_new");
+	snprintf(rel, sizeof(rel), "%s/80.%s,0,1000000,", leaf, id);
+	t_write(rel, "wq 1\nsize 1\n\nx", 14);
+	if (ok(wq_queue_stat(q, &st) == 0, "wq_queue_stat")) {
+		is_int(st.ready, 20, "20 ready");
+		is_int(st.total, 21, "21 in all");
+		is_int(st.bytes, bytes + 1000000,
+		    "the SIZE in the name is counted, not the file's size");
+	}
 	wq_queue_close(q);
 	wq_spool_close(s);
 }
 
 /*
  * A message below a foreign directory of new/ is never served (the walk
- * skips names that are no bucket level), so it is not ready either; but
- * stat.c's count_sub descends into every directory whatever its name.
+ * skips names that are no bucket level), so it is not ready either:
+ * stat.c must not descend into directories that are no bucket level.
  */
 static void
 test_stat_foreign(void)
@@ -741,7 +775,8 @@ test_stat_foreign(void)
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		need(mkdir(t_path(path, "%s", dirs[i]), 0777) == 0, "mkdir");
 	need(wq_id_new(id) == 0, "wq_id_new");
-	snprintf(rel, sizeof(rel), "q/new/zz/000612/34/56/78/9/80.%s,0", id);
+	snprintf(rel, sizeof(rel), "q/new/zz/000612/34/56/78/9/80.%s,0,14,",
+	    id);
 	t_write(rel, "wq 1\nsize 1\n\nx", 14);
 	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
 	is_err(wq_claim(c, &m), ENOMSG, "the message is not claimable");
@@ -749,6 +784,7 @@ test_stat_foreign(void)
 	if (ok(wq_queue_stat(q, &st) == 0, "wq_queue_stat")) {
 		is_int(st.ready, 0, "so it is not counted ready");
 		is_int(st.total, 0, "nor at all");
+		is_int(st.bytes, 0, "nor its size");
 	}
 	wq_queue_close(q);
 	wq_spool_close(s);
@@ -842,8 +878,9 @@ test_release_bucket(void)
 	struct wq_consumer *c;
 	struct wq_msg *m;
 	int64_t before, after;
+	uint64_t size;
 
-	put_msg(q, 0x80, T0, "old", id);		/* ready long ago */
+	size = put_msg(q, 0x80, T0, "old", id);		/* ready long ago */
 	put_msg(q, 0x80, T0 + 0x1000, "later", later);
 	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
 	need(wq_claim(c, &m) == 0, "claim");
@@ -854,7 +891,8 @@ test_release_bucket(void)
 	wq_msg_free(m);
 	is_int(t_count("q/cur"), 0, "cur/ is empty");
 	if (is_int(t_new_list("q/new", names, 4), 2, "two in new/")) {
-		snprintf(want, sizeof(want), "80.%s,1", id);
+		snprintf(want, sizeof(want), "80.%s,1,%" PRIu64 ",", id,
+		    size);
 		is_str(t_base(names[1]), want, "the released one is last");
 		snprintf(b, sizeof(b), "%.*s", (int)(strlen(names[1]) -
 		    strlen(t_base(names[1])) - 1), names[1]);

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * t-claim.c — lib/claim.c, lib/lease.c, lib/msg.c and lib/stat.c: claim
- * order, leases (ack, release, delays, expiry, extension), receipts,
- * peeking, counting, corrupt files and foreign names.  Ready messages
- * live in the bucket tree of new/ (lib/bucket.c): the helpers t_new_*
- * of tap.h look for them at any depth.
+ * order, leases (ack, release, delays, expiry, extension), receipts
+ * (RR.ID,COUNT,SIZE,GROUP,DEADLINE,NONCE), peeking, counting, corrupt
+ * files and foreign names, priorities, and FIFO groups (lib/fifo.c).
+ * Ready messages live in the bucket tree of new/ (lib/bucket.c): the
+ * helpers t_new_* of tap.h look for them at any depth.
  */
 #include <sys/stat.h>
 
@@ -89,16 +90,20 @@ test_claim_lease(void)
 	struct wq_spool *s = t_spool();
 	struct wq_queue *q = t_queue(s, "q", NULL, 0);
 	char ids[1][WQ_ID_MAX], names[4][256], prefix[256], buf[64];
+	char rel[512];
 	struct wq_consumer *c;
-	struct wq_entry e;
+	struct wq_entry e, ne;
 	struct wq_msg *m;
 	int64_t before, after, idms;
+	long long size;
 	const void *b;
 	size_t len;
 	off_t off;
 	int fd;
 
 	send_n(q, 1, ids);
+	need(t_new_find_id("q/new", ids[0], rel, &ne) == 0, "find %s", ids[0]);
+	size = t_size(rel);
 	need((c = wq_consumer_open(q, 7)) != NULL, "wq_consumer_open");
 	before = wq_now_ms();
 	need(wq_claim(c, &m) == 0, "claim");
@@ -106,14 +111,20 @@ test_claim_lease(void)
 	is_int(t_new_count("q/new"), 0, "gone from new/");
 	if (is_int(t_list("q/cur", names, 4), 1, "one entry in cur/")) {
 		is_str(names[0], wq_msg_receipt(m), "the receipt is its name");
-		snprintf(prefix, sizeof(prefix), "80.%s,1,", ids[0]);
+		snprintf(prefix, sizeof(prefix), "80.%s,1,%lld,,", ids[0],
+		    size);
 		ok(strncmp(names[0], prefix, strlen(prefix)) == 0,
-		    "named 80.ID,1,...");
+		    "named 80.ID,1,SIZE,,... (%s)", names[0]);
+		snprintf(rel, sizeof(rel), "q/cur/%s", names[0]);
+		is_int(t_size(rel), size, "the same file");
 	}
 	ok(wq_receipt_valid(wq_msg_receipt(m)), "a valid receipt");
 	ok(wq_entry_parse(wq_msg_receipt(m), 1, &e) == 0 &&
 	    strlen(e.nonce) == 16 && strcmp(e.nonce, WQ_DELAYED) != 0,
 	    "with a 16-digit nonce");
+	is_int(e.size, size, "SIZE in the receipt: the size of the file");
+	is_int(ne.size, size, "as it was in new/");
+	is_str(e.group, "", "no group");
 	is_int(wq_msg_receive_count(m), 1, "receive count 1");
 	ok(wq_msg_deadline_ms(m) >= before + 7000 &&
 	    wq_msg_deadline_ms(m) <= after + 7000,
@@ -172,18 +183,22 @@ test_release(void)
 {
 	struct wq_spool *s = t_spool();
 	struct wq_queue *q = t_queue(s, "q", NULL, 0);
-	char ids[1][WQ_ID_MAX], names[4][256], want[256];
+	char ids[1][WQ_ID_MAX], names[4][256], want[256], rel[512];
 	struct wq_consumer *c;
 	struct wq_msg *m;
+	long long size;
 
 	send_n(q, 1, ids);
+	need(t_new_find_id("q/new", ids[0], rel, NULL) == 0, "find %s",
+	    ids[0]);
+	size = t_size(rel);
 	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
 	need(wq_claim(c, &m) == 0, "claim");
 	ok(wq_release(q, wq_msg_receipt(m), 0) == 0, "wq_release");
 	is_int(t_count("q/cur"), 0, "cur/ is empty");
-	snprintf(want, sizeof(want), "80.%s,1", ids[0]);
+	snprintf(want, sizeof(want), "80.%s,1,%lld,", ids[0], size);
 	if (is_int(t_new_list("q/new", names, 4), 1, "back in new/"))
-		is_str(t_base(names[0]), want, "as 80.ID,1");
+		is_str(t_base(names[0]), want, "as 80.ID,1,SIZE,");
 	is_err(wq_release(q, wq_msg_receipt(m), 0), ENOMSG,
 	    "release twice: ENOMSG");
 	wq_msg_free(m);
@@ -253,7 +268,7 @@ test_release_delay(void)
 {
 	struct wq_spool *s = t_spool();
 	struct wq_queue *q = t_queue(s, "q", NULL, 0);
-	char ids[1][WQ_ID_MAX], names[4][256], prefix[256];
+	char ids[1][WQ_ID_MAX], names[4][256], prefix[256], rel[512];
 	struct wq_consumer *c;
 	struct wq_stat st;
 	struct wq_entry e;
@@ -273,6 +288,12 @@ test_release_delay(void)
 		    "named 80.ID,1,...");
 		ok(wq_entry_parse(names[0], 1, &e) == 0 &&
 		    strcmp(e.nonce, WQ_DELAYED) == 0, "as delayed");
+		ok(strlen(names[0]) > strlen(",delayed") &&
+		    strcmp(names[0] + strlen(names[0]) - strlen(",delayed"),
+		    ",delayed") == 0, "ending in \",delayed\"");
+		snprintf(rel, sizeof(rel), "q/cur/%s", names[0]);
+		is_int(e.size, t_size(rel), "SIZE is the size of the file");
+		is_str(e.group, "", "no group");
 		ok(e.deadline >= before + 1000 &&
 		    e.deadline <= wq_now_ms() + 1000, "due in 1 s");
 		ok(!wq_receipt_valid(names[0]), "a delayed name is no receipt");
@@ -370,6 +391,8 @@ test_extend(void)
 	is_str(en.nonce, eo.nonce, "same nonce");
 	is_str(en.id, eo.id, "same id");
 	is_int(en.count, eo.count, "same count");
+	is_int(en.size, eo.size, "same size");
+	is_str(en.group, eo.group, "same group");
 	ok(en.deadline >= before + 60000 && en.deadline <= wq_now_ms() + 60000,
 	    "deadline now + 60 s");
 	if (is_int(t_list("q/cur", names, 4), 1, "one entry in cur/"))
@@ -402,12 +425,19 @@ test_bad_receipts(void)
 {
 	static const char *const bad[] = {
 		"", "garbage", "80.0006123456789abc.1.0.deadbeef.h,1",
-		"80.0006123456789abc.1.0.deadbeef.h,1,1700000000000,delayed",
+		"80.0006123456789abc.1.0.deadbeef.h,1,14,",	/* new/ form */
+		"80.0006123456789abc.1.0.deadbeef.h,1,14,,1700000000000,"
+		    "delayed",
 		"../../etc/passwd",
-		"80.0006123456789abc.1.0.deadbeef.h,1,1700000000000,"
+		"80.0006123456789abc.1.0.deadbeef.h,1,14,,1700000000000,"
 		    "0123456789abcdef/x",
-		"80.0006123456789abc.1.0.deadbeef.h,1,1700000000000,"
+		"80.0006123456789abc.1.0.deadbeef.h,1,14,,1700000000000,"
 		    "0123456789abcdef\n",
+		"80.0006123456789abc.1.0.deadbeef.h,1,14,../x,1700000000000,"
+		    "0123456789abcdef",				/* bad group */
+		/* the old grammar: no SIZE, no GROUP */
+		"80.0006123456789abc.1.0.deadbeef.h,1,1700000000000,"
+		    "0123456789abcdef",
 	};
 	struct wq_spool *s = t_spool();
 	struct wq_queue *q = t_queue(s, "q", NULL, 0);
@@ -428,8 +458,12 @@ test_bad_receipts(void)
 		is_err(wq_extend(q, bad[i], 5, nr), EINVAL,
 		    "extend of garbage: EINVAL");
 	}
-	is_err(wq_ack(q, "80.0006123456789abc.1.0.deadbeef.h,1,1700000000000,"
-	    "0123456789abcdef"), ENOMSG, "a well-formed unknown receipt: ENOMSG");
+	is_err(wq_ack(q, "80.0006123456789abc.1.0.deadbeef.h,1,14,,"
+	    "1700000000000,0123456789abcdef"), ENOMSG,
+	    "a well-formed unknown receipt: ENOMSG");
+	is_err(wq_ack(q, "80.0006123456789abc.1.0.deadbeef.h,1,14,g,"
+	    "1700000000000,0123456789abcdef"), ENOMSG,
+	    "one with a group: ENOMSG");
 	is_int(t_count("q/cur"), 1, "the real lease untouched");
 	ok(wq_msg_ack(m) == 0, "the real receipt acks");
 	wq_msg_free(m);
@@ -584,15 +618,15 @@ test_corrupt(void)
 
 	send_n(q, 3, ids);
 	/* first: the file is longer than its size field says */
-	snprintf(prefix, sizeof(prefix), "80.%s,0", ids[0]);
-	need(t_new_find("q/new", prefix, rel) == 0, "find %s", prefix);
+	need(t_new_find_id("q/new", ids[0], rel, NULL) == 0, "find %s",
+	    ids[0]);
 	need((fd = open(t_path(path, "%s", rel), O_WRONLY | O_APPEND)) != -1,
 	    "open %s", rel);
 	need(write(fd, "extra", 5) == 5, "append");
 	close(fd);
 	/* second: torn, shorter than its size field says */
-	snprintf(prefix, sizeof(prefix), "80.%s,0", ids[1]);
-	need(t_new_find("q/new", prefix, rel) == 0, "find %s", prefix);
+	need(t_new_find_id("q/new", ids[1], rel, NULL) == 0, "find %s",
+	    ids[1]);
 	need(truncate(t_path(path, "%s", rel), 40) == 0, "truncate");
 
 	need((p = wq_consumer_open(q, 0)) != NULL, "peeking consumer");
@@ -638,8 +672,8 @@ test_bad_header(void)
 
 	/* a file with a valid name but no header at all, in a bucket of now */
 	need(wq_id_new(id) == 0, "wq_id_new");
-	snprintf(rel, sizeof(rel), "%s/80.%s,0", t_leaf(leaf, "q", 0x80, -1),
-	    id);
+	snprintf(rel, sizeof(rel), "%s/80.%s,0,16,",
+	    t_leaf(leaf, "q", 0x80, -1), id);
 	t_write(rel, "just some bytes\n", 16);
 	send_n(q, 1, ids);
 	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
@@ -701,8 +735,14 @@ test_foreign(void)
 {
 	static const char *const junk[] = {
 		"junk", "80.bad", "80.0006123456789abc.1.0.deadbeef.h",
-		"zz.0006123456789abc.1.0.deadbeef.h,0", ".hidden",
-		"80.0006123456789abc.1.0.deadbeef.h,0,", "README",
+		"zz.0006123456789abc.1.0.deadbeef.h,0,14,", ".hidden",
+		"80.0006123456789abc.1.0.deadbeef.h,0",		/* old grammar */
+		"80.0006123456789abc.1.0.deadbeef.h,0,",	/* no size */
+		"80.0006123456789abc.1.0.deadbeef.h,0,14",	/* no group */
+		"80.0006123456789abc.1.0.deadbeef.h,0,x,",	/* bad size */
+		"80.0006123456789abc.1.0.deadbeef.h,0,14,.g",	/* bad group */
+		"80.0006123456789abc.1.0.deadbeef.h,0,14,a b",
+		"README",
 	};
 	struct wq_spool *s = t_spool();
 	struct wq_queue *q = t_queue(s, "q", NULL, 0);
@@ -726,7 +766,11 @@ test_foreign(void)
 	need(mkdir(t_path(path, "q/new/adir"), 0777) == 0, "mkdir new/adir");
 	/* a well-named message directly in new/ (the flat layout): foreign */
 	need(wq_id_new(id) == 0, "wq_id_new");
-	snprintf(rel, sizeof(rel), "q/new/80.%s,0", id);
+	snprintf(rel, sizeof(rel), "q/new/80.%s,0,14,", id);
+	t_write(rel, "wq 1\nsize 1\n\nx", 14);
+	/* in cur/, a lease named in the old grammar: foreign */
+	snprintf(rel, sizeof(rel), "q/cur/80.%s,1,1700000000000,"
+	    "0123456789abcdef", id);
 	t_write(rel, "wq 1\nsize 1\n\nx", 14);
 	send_n(q, 1, ids);
 	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
@@ -742,10 +786,258 @@ test_foreign(void)
 	snprintf(rel, sizeof(rel), "%s/junk", leaf);
 	ok(access(t_path(path, "%s", rel), F_OK) == 0,
 	    "a leaf with only foreign names is not removed");
-	is_int(t_count("q/cur"), nj + 1, "foreign names in cur/ left alone");
+	is_int(t_count("q/cur"), nj + 2, "foreign names in cur/ left alone");
 	is_int(t_count("q/corrupt"), 0, "nothing quarantined");
 	ok(wq_queue_stat(q, &st) == 0 && st.total == 1 && st.inflight == 1 &&
 	    st.ready == 0, "stat counts only the real message");
+	wq_consumer_close(c);
+	wq_queue_close(q);
+	wq_spool_close(s);
+}
+
+/* Send body with priority p through a sender of its own; its id into id. */
+static void
+send_prio(struct wq_queue *q, int p, const char *body, char id[WQ_ID_MAX])
+{
+	struct wq_sender *w;
+
+	need((w = wq_sender_open(q)) != NULL, "wq_sender_open");
+	need(wq_sender_priority(w, p) == 0, "wq_sender_priority %d", p);
+	need(wq_sender_add(w, body, strlen(body)) == 0 &&
+	    wq_sender_commit(w) == 0 && wq_sender_committed(w) == 1,
+	    "send with priority %d", p);
+	strlcpy(id, wq_sender_id(w, 0), WQ_ID_MAX);
+	wq_sender_close(w);
+}
+
+/*
+ * Priorities: a higher priority is served first (rank 0x80 - priority,
+ * lowest rank first), equal priorities in send order, and a released
+ * message keeps its priority.
+ */
+static void
+test_priority(void)
+{
+	static const int prio[] = { 0, 5, -5, 100, -100, 5, 0 };
+	static const int order[] = { 3, 1, 5, 0, 6, 2, 4 };
+	struct wq_spool *s = t_spool();
+	struct wq_queue *q = t_queue(s, "q", NULL, 0);
+	char ids[7][WQ_ID_MAX], rel[512], body[16];
+	size_t i, n = sizeof(prio) / sizeof(prio[0]);
+	struct wq_consumer *c;
+	struct wq_entry e;
+	struct wq_msg *m;
+
+	memset(&e, 0, sizeof(e));
+	for (i = 0; i < n; i++) {
+		snprintf(body, sizeof(body), "p%d", prio[i]);
+		send_prio(q, prio[i], body, ids[i]);
+		if (ok(t_new_find_id("q/new", ids[i], rel, &e) == 0,
+		    "find %s", ids[i]))
+			is_int(e.rank, 0x80 - prio[i], "rank 0x80 - priority");
+	}
+	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
+	/* the most urgent, released: it is served first again */
+	if (ok(wq_claim(c, &m) == 0, "claim")) {
+		is_str(wq_msg_id(m), ids[3], "priority 100 first");
+		is_int(wq_msg_priority(m), 100, "wq_msg_priority");
+		ok(strncmp(wq_msg_receipt(m), "1c.", 3) == 0,
+		    "its receipt has rank 1c");
+		ok(wq_msg_release(m, 0) == 0, "release it");
+		wq_msg_free(m);
+	}
+	for (i = 0; i < n; i++) {
+		if (!ok(wq_claim(c, &m) == 0, "claim %zu", i))
+			break;
+		if (!is_str(wq_msg_id(m), ids[order[i]],
+		    "higher priority first, equal ones in send order"))
+			diag("expected the message of priority %d",
+			    prio[order[i]]);
+		is_int(wq_msg_priority(m), prio[order[i]], "wq_msg_priority");
+		ok(wq_msg_ack(m) == 0, "ack");
+		wq_msg_free(m);
+	}
+	is_err(wq_claim(c, &m), ENOMSG, "then ENOMSG");
+	wq_consumer_close(c);
+	wq_queue_close(q);
+	wq_spool_close(s);
+}
+
+/* wq_sender_priority takes -100..100, and only between commits. */
+static void
+test_priority_bad(void)
+{
+	struct wq_spool *s = t_spool();
+	struct wq_queue *q = t_queue(s, "q", NULL, 0);
+	struct wq_sender *w;
+	char rel[512];
+	struct wq_entry e;
+
+	memset(&e, 0, sizeof(e));
+	rel[0] = '\0';
+	need((w = wq_sender_open(q)) != NULL, "wq_sender_open");
+	is_err(wq_sender_priority(w, 101), EINVAL, "101: EINVAL");
+	is_err(wq_sender_priority(w, -101), EINVAL, "-101: EINVAL");
+	ok(wq_sender_priority(w, WQ_PRIORITY_MAX) == 0, "100");
+	ok(wq_sender_priority(w, WQ_PRIORITY_MIN) == 0, "-100");
+	ok(wq_sender_add(w, "x", 1) == 0, "add");
+	is_err(wq_sender_priority(w, 3), EBUSY,
+	    "with a message pending: EBUSY");
+	ok(wq_sender_commit(w) == 0, "commit");
+	if (ok(wq_sender_committed(w) == 1 && t_new_find_id("q/new",
+	    wq_sender_id(w, 0), rel, &e) == 0, "find the message"))
+		is_int(e.rank, 0xe4, "sent at -100: rank e4");
+	ok(strncmp(rel, "q/new/e4/", 9) == 0, "in the tree of rank e4 (%s)",
+	    rel);
+	ok(wq_sender_priority(w, 3) == 0, "after the commit: settable");
+	wq_sender_close(w);
+	wq_queue_close(q);
+	wq_spool_close(s);
+}
+
+/* The target of lock/GROUP, or "" when there is none. */
+static const char *
+lock_of(const char *group, char buf[128])
+{
+	char path[4096];
+	ssize_t n;
+
+	n = readlink(t_path(path, "q/lock/%s", group), buf, 127);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/*
+ * FIFO queues: each group's messages sit in new/GROUP/, named with their
+ * group; a claim takes lock/GROUP -> "DEADLINE,NONCE", so the group has
+ * one message in flight at a time, served in send order.
+ */
+static void
+test_fifo(void)
+{
+	struct wq_spool *s = t_spool();
+	struct wq_policy pol = { .fifo = 1 };
+	struct wq_queue *q = t_queue(s, "q", &pol, WQ_POL_FIFO);
+	char a[3][WQ_ID_MAX], b[WQ_ID_MAX], d[WQ_ID_MAX], rel[512];
+	char want[128], buf[128];
+	struct wq_sender *w;
+	struct wq_consumer *c1, *c2;
+	struct wq_msg *m1, *m2, *m3, *m4;
+	struct wq_entry e;
+	size_t i;
+
+	need((w = wq_sender_open(q)) != NULL, "wq_sender_open");
+	is_err(wq_sender_priority(w, 1), EINVAL,
+	    "no priorities in a FIFO queue");
+	ok(wq_sender_priority(w, 0) == 0, "but priority 0");
+	is_err(wq_sender_group(w, "a b"), EINVAL, "a bad group: EINVAL");
+	need(wq_sender_group(w, "ga") == 0, "group ga");
+	for (i = 0; i < 3; i++)
+		need(wq_sender_add(w, "a", 1) == 0, "add");
+	need(wq_sender_commit(w) == 0 && wq_sender_committed(w) == 3,
+	    "commit three to ga");
+	for (i = 0; i < 3; i++)
+		strlcpy(a[i], wq_sender_id(w, i), WQ_ID_MAX);
+	need(wq_sender_group(w, "gb") == 0, "group gb");
+	need(wq_sender_add(w, "b", 1) == 0 && wq_sender_commit(w) == 0,
+	    "commit one to gb");
+	strlcpy(b, wq_sender_id(w, 0), WQ_ID_MAX);
+	wq_sender_close(w);
+	need(wq_send(q, "d", 1, d) == 0, "wq_send: the default group");
+
+	if (ok(t_new_find_id("q/new/ga", a[0], rel, &e) == 0,
+	    "the messages of ga are under new/ga/")) {
+		is_str(e.group, "ga", "named with GROUP ga");
+		is_int(e.size, t_size(rel), "and SIZE the size of the file");
+	}
+	is_int(t_new_count("q/new/ga"), 3, "all three");
+	if (ok(t_new_find_id("q/new/gb", b, rel, &e) == 0, "gb's in new/gb/"))
+		is_str(e.group, "gb", "named with GROUP gb");
+	if (ok(t_new_find_id("q/new/default", d, rel, &e) == 0,
+	    "wq_send's in new/default/"))
+		is_str(e.group, "default", "named with GROUP default");
+
+	need((c1 = wq_consumer_open(q, 60)) != NULL, "consumer 1");
+	need((c2 = wq_consumer_open(q, 60)) != NULL, "consumer 2");
+	need(wq_claim(c1, &m1) == 0, "claim");
+	need(wq_claim(c2, &m2) == 0, "claim");
+	need(wq_claim(c2, &m3) == 0, "claim");
+	ok(strcmp(wq_msg_id(m1), a[0]) == 0 || strcmp(wq_msg_id(m2), a[0]) ==
+	    0 || strcmp(wq_msg_id(m3), a[0]) == 0, "ga's first is out");
+	ok(strcmp(wq_msg_id(m1), a[1]) != 0 && strcmp(wq_msg_id(m2), a[1]) !=
+	    0 && strcmp(wq_msg_id(m3), a[1]) != 0, "but not its second");
+	is_err(wq_claim(c2, &m4), ENOMSG, "every group busy: ENOMSG");
+	wq_msg_free(m1);
+	wq_msg_free(m2);
+	wq_msg_free(m3);
+	wq_consumer_close(c2);
+	wq_consumer_close(c1);
+
+	/* ga's lease: its receipt names the group, and lock/ga holds it */
+	need((c1 = wq_consumer_open(q, 60)) != NULL, "consumer");
+	is_int(t_count("q/cur"), 3, "three leases in cur/");
+	{
+		char names[4][256];
+		size_t n = t_list("q/cur", names, 4), k;
+
+		for (k = 0; k < n && k < 4; k++) {
+			need(wq_entry_parse(names[k], 1, &e) == 0, "parse %s",
+			    names[k]);
+			if (strcmp(e.id, a[0]) == 0)
+				break;
+		}
+		if (ok(k < n, "ga's lease in cur/")) {
+			is_str(e.group, "ga", "its receipt names ga");
+			snprintf(want, sizeof(want), "%" PRId64 ",%s",
+			    e.deadline, e.nonce);
+			is_str(lock_of("ga", buf), want,
+			    "lock/ga -> DEADLINE,NONCE of the lease");
+			ok(wq_ack(q, names[k]) == 0, "ack it");
+			is_str(lock_of("ga", buf), "", "lock/ga is gone");
+		}
+	}
+	if (ok(wq_claim(c1, &m1) == 0, "claim")) {
+		is_str(wq_msg_id(m1), a[1], "ga's second, now");
+		is_str(wq_msg_group(m1), "ga", "wq_msg_group");
+		ok(wq_msg_release(m1, 0) == 0, "release it");
+		wq_msg_free(m1);
+	}
+	if (ok(wq_claim(c1, &m1) == 0, "claim")) {
+		is_str(wq_msg_id(m1), a[1], "a released message keeps its "
+		    "place in front of its group");
+		is_int(wq_msg_receive_count(m1), 2, "receive count 2");
+		wq_msg_free(m1);
+	}
+	wq_consumer_close(c1);
+	wq_queue_close(q);
+	wq_spool_close(s);
+}
+
+/* A plain queue has no groups: every name has an empty GROUP. */
+static void
+test_no_group(void)
+{
+	struct wq_spool *s = t_spool();
+	struct wq_queue *q = t_queue(s, "q", NULL, 0);
+	struct wq_sender *w;
+	struct wq_consumer *c;
+	struct wq_msg *m;
+	char path[4096];
+
+	need((w = wq_sender_open(q)) != NULL, "wq_sender_open");
+	is_err(wq_sender_group(w, "g"), EINVAL,
+	    "wq_sender_group on a queue that is not FIFO: EINVAL");
+	ok(wq_sender_add(w, "x", 1) == 0 && wq_sender_commit(w) == 0,
+	    "send");
+	wq_sender_close(w);
+	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
+	if (ok(wq_claim(c, &m) == 0, "claim")) {
+		ok(wq_msg_group(m) == NULL, "wq_msg_group: NULL");
+		ok(strstr(wq_msg_receipt(m), ",,") != NULL,
+		    "an empty GROUP in the receipt");
+		wq_msg_free(m);
+	}
+	ok(access(t_path(path, "q/lock"), F_OK) == -1, "no lock/ directory");
 	wq_consumer_close(c);
 	wq_queue_close(q);
 	wq_spool_close(s);
@@ -782,7 +1074,7 @@ test_sweep(void)
 int
 main(void)
 {
-	plan(17);
+	plan(21);
 	TEST(test_order, "claim order is send order");
 	TEST(test_empty, "claim on an empty queue: ENOMSG");
 	TEST(test_claim_lease, "claim renames into cur/ with count 1");
@@ -802,5 +1094,9 @@ main(void)
 	    "valid messages are not quarantined, whatever is on the stack");
 	TEST(test_foreign, "foreign names are ignored and left alone");
 	TEST(test_sweep, "wq_queue_sweep removes stale tmp/ files");
+	TEST(test_priority, "higher priority first; release keeps it");
+	TEST(test_priority_bad, "wq_sender_priority: range, EBUSY, rank");
+	TEST(test_fifo, "FIFO: a tree and a lock per group, names carry it");
+	TEST(test_no_group, "a plain queue: empty GROUP, no groups");
 	return done();
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * t-name.c — lib/name.c: queue names, receipts, entry names of new/ and
- * cur/, message ids, nonces and sync mode names.
+ * t-name.c — lib/name.c: queue names, FIFO group names, receipts, entry
+ * names of new/ ("RR.ID,COUNT,SIZE,GROUP") and cur/ (",DEADLINE,NONCE"
+ * added), message ids, nonces and sync mode names.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -55,24 +56,54 @@ test_name_invalid(void)
 }
 
 static void
+test_group_valid(void)
+{
+	static const char *const bad[] = {
+		"", ".", "..", ".g", "-g", "_g", "a b", "a,b", "a/b", "a:b",
+		"g\n", "g\xc3\xa9", "a\x7f",
+	};
+	char g[WQ_NAME_MAX + 2];
+	size_t i;
+
+	ok(wq_group_valid("default"), "\"default\" is valid");
+	ok(wq_group_valid("orders.eu_1-x"), "\"orders.eu_1-x\" is valid");
+	ok(wq_group_valid("0"), "\"0\" is valid");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ok(!wq_group_valid(bad[i]), "invalid group #%zu", i);
+	memset(g, 'g', WQ_GROUP_MAX);
+	g[WQ_GROUP_MAX] = '\0';
+	ok(wq_group_valid(g), "64 bytes are valid");
+	g[WQ_GROUP_MAX] = 'g';
+	g[WQ_GROUP_MAX + 1] = '\0';
+	ok(!wq_group_valid(g), "65 bytes are not");
+	ok(wq_name_valid(g), "though 65 bytes make a valid queue name");
+}
+
+static void
 test_receipt_valid(void)
 {
 	char buf[WQ_RECEIPT_MAX + 8];
 
-	ok(wq_receipt_valid("80." ID ",1,1700000000000," NONCE),
+	ok(wq_receipt_valid("80." ID ",1,110,,1700000000000," NONCE),
 	    "a lease name is a receipt");
-	ok(wq_receipt_valid("00." ID ",4294967295,0," NONCE),
-	    "rank 00, largest count, deadline 0");
-	ok(!wq_receipt_valid("80." ID ",1"), "a new/ name is no receipt");
-	ok(!wq_receipt_valid("80." ID ",1,1700000000000,delayed"),
+	ok(wq_receipt_valid("80." ID ",1,110,orders-7,1700000000000," NONCE),
+	    "a lease of a FIFO group is a receipt");
+	ok(wq_receipt_valid("00." ID ",4294967295,0,,0," NONCE),
+	    "rank 00, largest count, size 0, deadline 0");
+	ok(!wq_receipt_valid("80." ID ",1,110,"), "a new/ name is no receipt");
+	ok(!wq_receipt_valid("80." ID ",1,110,,1700000000000,delayed"),
 	    "a delayed entry is nobody's receipt");
+	ok(!wq_receipt_valid("80." ID ",1,1700000000000," NONCE),
+	    "the old grammar (no SIZE, no GROUP) is no receipt");
+	ok(!wq_receipt_valid("80." ID ",1,110,a b,1700000000000," NONCE),
+	    "a bad group is no receipt");
 	ok(!wq_receipt_valid(""), "empty");
 	ok(!wq_receipt_valid("garbage"), "garbage");
-	ok(!wq_receipt_valid("80." ID ",1,1700000000000," NONCE "\n"),
+	ok(!wq_receipt_valid("80." ID ",1,110,,1700000000000," NONCE "\n"),
 	    "trailing newline");
-	ok(!wq_receipt_valid("80." ID ",1,1700000000000,0123456789ABCDEF"),
-	    "upper-case nonce");
-	ok(!wq_receipt_valid("../80." ID ",1,1700000000000," NONCE),
+	ok(!wq_receipt_valid("80." ID ",1,110,,1700000000000,"
+	    "0123456789ABCDEF"), "upper-case nonce");
+	ok(!wq_receipt_valid("../80." ID ",1,110,,1700000000000," NONCE),
 	    "a path");
 	memset(buf, 'a', sizeof(buf) - 1);
 	buf[sizeof(buf) - 1] = '\0';
@@ -93,23 +124,41 @@ roundtrip(const char *name, int incur)
 	is_str(out, name, "round trip");
 }
 
+/* A group of exactly WQ_GROUP_MAX (64) bytes. */
+#define G64 "g123456789012345678901234567890123456789012345678901234567890123"
+
 static void
 test_entry_new(void)
 {
 	struct wq_entry e;
 
 	memset(&e, 0xa5, sizeof(e));
-	if (ok(wq_entry_parse("80." ID ",0", 0, &e) == 0, "parse new/ name")) {
+	if (ok(wq_entry_parse("80." ID ",0,110,", 0, &e) == 0,
+	    "parse new/ name")) {
 		is_int(e.rank, 0x80, "rank");
 		is_str(e.id, ID, "id");
 		is_int(e.count, 0, "count");
+		is_int(e.size, 110, "size");
+		is_str(e.group, "", "no group: empty");
 		is_int(e.deadline, 0, "deadline 0 in new/");
 		is_str(e.nonce, "", "no nonce in new/");
 	}
-	roundtrip("80." ID ",0", 0);
-	roundtrip("00." ID ",17", 0);
-	roundtrip("ff." ID ",4294967295", 0);
-	roundtrip("7f." ID ",1", 0);
+	memset(&e, 0xa5, sizeof(e));
+	if (ok(wq_entry_parse("1c." ID ",3,4096,orders.eu_1-x", 0, &e) == 0,
+	    "parse new/ name with a group")) {
+		is_int(e.rank, 0x1c, "rank 1c (priority 100)");
+		is_int(e.count, 3, "count");
+		is_int(e.size, 4096, "size");
+		is_str(e.group, "orders.eu_1-x", "group");
+		is_int(e.deadline, 0, "deadline 0 in new/");
+		is_str(e.nonce, "", "no nonce in new/");
+	}
+	roundtrip("80." ID ",0,110,", 0);
+	roundtrip("00." ID ",17,0,", 0);
+	roundtrip("ff." ID ",4294967295,9223372036854775807,", 0);
+	roundtrip("7f." ID ",1,52,default", 0);
+	roundtrip("e4." ID ",0,52,0", 0);
+	roundtrip("80." ID ",0,52," G64, 0);
 }
 
 static void
@@ -117,24 +166,68 @@ test_entry_cur(void)
 {
 	struct wq_entry e;
 
-	if (ok(wq_entry_parse("3a." ID ",2,1700000000123," NONCE, 1, &e) == 0,
-	    "parse cur/ name")) {
+	if (ok(wq_entry_parse("3a." ID ",2,110,,1700000000123," NONCE, 1, &e)
+	    == 0, "parse cur/ name")) {
 		is_int(e.rank, 0x3a, "rank");
 		is_str(e.id, ID, "id");
 		is_int(e.count, 2, "count");
+		is_int(e.size, 110, "size");
+		is_str(e.group, "", "no group");
 		is_int(e.deadline, 1700000000123LL, "deadline");
 		is_str(e.nonce, NONCE, "nonce");
 	}
-	roundtrip("80." ID ",1,1700000000123," NONCE, 1);
-	roundtrip("80." ID ",1,0," NONCE, 1);
-	roundtrip("80." ID ",1,9223372036854775807," NONCE, 1);
-	if (ok(wq_entry_parse("80." ID ",3,1700000000999,delayed", 1, &e) == 0,
-	    "parse delayed cur/ name")) {
+	if (ok(wq_entry_parse("80." ID ",1,99,g-1,1700000000123," NONCE, 1,
+	    &e) == 0, "parse cur/ name with a group")) {
+		is_int(e.size, 99, "size");
+		is_str(e.group, "g-1", "group");
+		is_int(e.deadline, 1700000000123LL, "deadline");
+		is_str(e.nonce, NONCE, "nonce");
+	}
+	roundtrip("80." ID ",1,110,,1700000000123," NONCE, 1);
+	roundtrip("80." ID ",1,0,,0," NONCE, 1);
+	roundtrip("80." ID ",1,110,,9223372036854775807," NONCE, 1);
+	roundtrip("80." ID ",1,110,a,1700000000123," NONCE, 1);
+	roundtrip("80." ID ",1,110," G64 ",1700000000123," NONCE, 1);
+	if (ok(wq_entry_parse("80." ID ",3,110,,1700000000999,delayed", 1, &e)
+	    == 0, "parse delayed cur/ name")) {
 		is_str(e.nonce, WQ_DELAYED, "nonce is \"delayed\"");
 		is_int(e.deadline, 1700000000999LL, "deadline of delay");
 		is_int(e.count, 3, "count of delayed");
+		is_int(e.size, 110, "size of delayed");
 	}
-	roundtrip("80." ID ",3,1700000000999,delayed", 1);
+	roundtrip("80." ID ",3,110,,1700000000999,delayed", 1);
+	roundtrip("80." ID ",0,110,grp,1700000000999,delayed", 1);
+}
+
+/* Formatting writes the fields of struct wq_entry in the grammar's order. */
+static void
+test_entry_format(void)
+{
+	struct wq_entry e;
+	char out[WQ_RECEIPT_MAX];
+
+	memset(&e, 0, sizeof(e));
+	e.rank = 0x7b;
+	strlcpy(e.id, ID, sizeof(e.id));
+	e.count = 4;
+	e.size = 123;
+	if (ok(wq_entry_format(&e, 0, out, sizeof(out)) == 0, "format new/"))
+		is_str(out, "7b." ID ",4,123,", "RR.ID,COUNT,SIZE, (no group)");
+	strlcpy(e.group, "g1", sizeof(e.group));
+	if (ok(wq_entry_format(&e, 0, out, sizeof(out)) == 0,
+	    "format new/ with a group"))
+		is_str(out, "7b." ID ",4,123,g1", "RR.ID,COUNT,SIZE,GROUP");
+	e.deadline = 1700000000000LL;
+	strlcpy(e.nonce, NONCE, sizeof(e.nonce));
+	if (ok(wq_entry_format(&e, 1, out, sizeof(out)) == 0, "format cur/"))
+		is_str(out, "7b." ID ",4,123,g1,1700000000000," NONCE,
+		    "RR.ID,COUNT,SIZE,GROUP,DEADLINE,NONCE");
+	e.group[0] = '\0';
+	if (ok(wq_entry_format(&e, 1, out, sizeof(out)) == 0,
+	    "format cur/ without a group"))
+		is_str(out, "7b." ID ",4,123,,1700000000000," NONCE,
+		    "an empty GROUP between two commas");
+	ok(wq_receipt_valid(out), "and it is a receipt");
 }
 
 static void
@@ -143,7 +236,7 @@ test_entry_format_short(void)
 	struct wq_entry e;
 	char out[16];
 
-	if (!ok(wq_entry_parse("80." ID ",0", 0, &e) == 0, "parse"))
+	if (!ok(wq_entry_parse("80." ID ",0,110,", 0, &e) == 0, "parse"))
 		return;
 	is_err(wq_entry_format(&e, 0, out, sizeof(out)), ENAMETOOLONG,
 	    "format into a short buffer");
@@ -163,43 +256,76 @@ test_entry_reject(void)
 		{ "80.", 0 },
 		{ "80." ID, 0 },			/* no count */
 		{ "80." ID ",", 0 },			/* empty count */
-		{ "80." ID ",x", 0 },
-		{ "80." ID ",-1", 0 },
-		{ "80." ID ",+1", 0 },
-		{ "80." ID ", 1", 0 },
-		{ "80." ID ",1 ", 0 },
-		{ "80." ID ",1,", 0 },			/* cur/ form in new/ */
-		{ "80." ID ",1,1700000000000," NONCE, 0 },
-		{ "8G." ID ",0", 0 },			/* bad rank hex */
-		{ "G0." ID ",0", 0 },
-		{ "8A." ID ",0", 0 },			/* upper-case hex */
-		{ "-1." ID ",0", 0 },
-		{ "800." ID ",0", 0 },			/* three digits */
-		{ "8." ID ",0", 0 },
-		{ "80-" ID ",0", 0 },
-		{ "80.,0", 0 },				/* empty id */
-		{ "80.short,0", 0 },			/* id too short */
-		{ "80.0006123456789abc/x,0", 0 },	/* bad id byte */
-		{ "80.0006123456789abc x,0", 0 },
-		{ ".80." ID ",0", 0 },
-		{ "80." ID ",4294967296", 0 },		/* count overflows */
-		{ "80." ID ",99999999999999999999999", 0 },
-		{ "80." ID ",1", 1 },			/* new/ form in cur/ */
-		{ "80." ID ",1,", 1 },
-		{ "80." ID ",1,1700000000000", 1 },	/* no nonce */
-		{ "80." ID ",1,1700000000000,", 1 },	/* empty nonce */
-		{ "80." ID ",1,," NONCE, 1 },		/* empty deadline */
-		{ "80." ID ",1,-5," NONCE, 1 },
-		{ "80." ID ",1,x," NONCE, 1 },
-		{ "80." ID ",1,9223372036854775808," NONCE, 1 },
-		{ "80." ID ",4294967296,1700000000000," NONCE, 1 },
-		{ "80." ID ",1,1700000000000,0123456789abcde", 1 },
-		{ "80." ID ",1,1700000000000,0123456789abcdef0", 1 },
-		{ "80." ID ",1,1700000000000,0123456789ABCDEF", 1 },
-		{ "80." ID ",1,1700000000000,0123456789abcdeg", 1 },
-		{ "80." ID ",1,1700000000000,delayedx", 1 },
-		{ "80." ID ",1,1700000000000,Delayed", 1 },
-		{ "80." ID ",1,1700000000000," NONCE ",", 1 },
+		{ "80." ID ",0", 0 },			/* old grammar: no size */
+		{ "80." ID ",0,", 0 },			/* empty size */
+		{ "80." ID ",0,110", 0 },		/* no group field */
+		{ "80." ID ",0,,", 0 },			/* empty size */
+		{ "80." ID ",x,110,", 0 },
+		{ "80." ID ",-1,110,", 0 },
+		{ "80." ID ",+1,110,", 0 },
+		{ "80." ID ", 1,110,", 0 },
+		{ "80." ID ",1 ,110,", 0 },
+		{ "80." ID ",0,x,", 0 },		/* bad size */
+		{ "80." ID ",0,-1,", 0 },
+		{ "80." ID ",0,+1,", 0 },
+		{ "80." ID ",0, 1,", 0 },
+		{ "80." ID ",0,1 ,", 0 },
+		{ "80." ID ",0,0x10,", 0 },
+		{ "80." ID ",0,9223372036854775808,", 0 },	/* size overflows */
+		{ "80." ID ",0,110,a b", 0 },		/* bad group bytes */
+		{ "80." ID ",0,110,.g", 0 },
+		{ "80." ID ",0,110,-g", 0 },
+		{ "80." ID ",0,110,_g", 0 },
+		{ "80." ID ",0,110,g:1", 0 },
+		{ "80." ID ",0,110,g\xc3\xa9", 0 },
+		{ "80." ID ",0,110,g\n", 0 },
+		{ "80." ID ",0,110,g ", 0 },
+		{ "80." ID ",0,110,a,b", 0 },		/* a comma in the group */
+		{ "80." ID ",0,110," G64 "x", 0 },	/* group of 65 bytes */
+		{ "80." ID ",1,110,,1700000000000," NONCE, 0 },	/* cur/ form */
+		{ "80." ID ",1,110,g,1700000000000,delayed", 0 },
+		{ "8G." ID ",0,110,", 0 },		/* bad rank hex */
+		{ "G0." ID ",0,110,", 0 },
+		{ "8A." ID ",0,110,", 0 },		/* upper-case hex */
+		{ "-1." ID ",0,110,", 0 },
+		{ "800." ID ",0,110,", 0 },		/* three digits */
+		{ "8." ID ",0,110,", 0 },
+		{ "80-" ID ",0,110,", 0 },
+		{ "80.,0,110,", 0 },			/* empty id */
+		{ "80.short,0,110,", 0 },		/* id too short */
+		{ "80.0006123456789abc/x,0,110,", 0 },	/* bad id byte */
+		{ "80.0006123456789abc x,0,110,", 0 },
+		{ ".80." ID ",0,110,", 0 },
+		{ "80." ID ",4294967296,110,", 0 },	/* count overflows */
+		{ "80." ID ",99999999999999999999999,110,", 0 },
+		{ "80." ID ",1", 1 },			/* old new/ form in cur/ */
+		{ "80." ID ",1,110,", 1 },		/* new/ form in cur/ */
+		{ "80." ID ",1,110,g", 1 },
+		{ "80." ID ",1,110,,", 1 },
+		{ "80." ID ",1,1700000000000," NONCE, 1 },	/* old grammar */
+		{ "80." ID ",1,1700000000000,delayed", 1 },
+		{ "80." ID ",1,,,1700000000000," NONCE, 1 },	/* empty size */
+		{ "80." ID ",1,x,,1700000000000," NONCE, 1 },
+		{ "80." ID ",1,-1,,1700000000000," NONCE, 1 },
+		{ "80." ID ",1,9223372036854775808,,1700000000000," NONCE, 1 },
+		{ "80." ID ",1,110,a b,1700000000000," NONCE, 1 },	/* group */
+		{ "80." ID ",1,110,.g,1700000000000," NONCE, 1 },
+		{ "80." ID ",1,110," G64 "x,1700000000000," NONCE, 1 },
+		{ "80." ID ",1,110,,1700000000000", 1 },	/* no nonce */
+		{ "80." ID ",1,110,,1700000000000,", 1 },	/* empty nonce */
+		{ "80." ID ",1,110,,," NONCE, 1 },	/* empty deadline */
+		{ "80." ID ",1,110,,-5," NONCE, 1 },
+		{ "80." ID ",1,110,,x," NONCE, 1 },
+		{ "80." ID ",1,110,,9223372036854775808," NONCE, 1 },
+		{ "80." ID ",4294967296,110,,1700000000000," NONCE, 1 },
+		{ "80." ID ",1,110,,1700000000000,0123456789abcde", 1 },
+		{ "80." ID ",1,110,,1700000000000,0123456789abcdef0", 1 },
+		{ "80." ID ",1,110,,1700000000000,0123456789ABCDEF", 1 },
+		{ "80." ID ",1,110,,1700000000000,0123456789abcdeg", 1 },
+		{ "80." ID ",1,110,,1700000000000,delayedx", 1 },
+		{ "80." ID ",1,110,,1700000000000,Delayed", 1 },
+		{ "80." ID ",1,110,,1700000000000," NONCE ",", 1 },
+		{ "80." ID ",1,110,g,h,1700000000000," NONCE, 1 },
 	};
 	struct wq_entry e;
 	size_t i;
@@ -215,10 +341,10 @@ test_entry_reject(void)
 
 		memcpy(name, "80.", 3);
 		memset(name + 3, 'a', WQ_ID_MAX);
-		strcpy(name + 3 + WQ_ID_MAX, ",0");
+		strcpy(name + 3 + WQ_ID_MAX, ",0,1,");
 		is_err(wq_entry_parse(name, 0, &e), EINVAL, "id too long");
 		memset(name + 3, 'a', WQ_ID_MAX - 1);
-		strcpy(name + 3 + WQ_ID_MAX - 1, ",0");
+		strcpy(name + 3 + WQ_ID_MAX - 1, ",0,1,");
 		ok(wq_entry_parse(name, 0, &e) == 0,
 		    "id of WQ_ID_MAX - 1 bytes");
 	}
@@ -229,12 +355,54 @@ test_entry_limits(void)
 {
 	struct wq_entry e;
 
-	ok(wq_entry_parse("80." ID ",4294967295", 0, &e) == 0 &&
+	ok(wq_entry_parse("80." ID ",4294967295,1,", 0, &e) == 0 &&
 	    e.count == UINT32_MAX, "largest count");
-	ok(wq_entry_parse("80." ID ",00000000000000000000001", 0, &e) == 0 &&
-	    e.count == 1, "leading zeros in count");
-	ok(wq_entry_parse("80." ID ",1,9223372036854775807," NONCE, 1, &e) ==
-	    0 && e.deadline == INT64_MAX, "largest deadline");
+	ok(wq_entry_parse("80." ID ",00000000000000000000001,1,", 0, &e) ==
+	    0 && e.count == 1, "leading zeros in count");
+	ok(wq_entry_parse("80." ID ",0,9223372036854775807,", 0, &e) == 0 &&
+	    e.size == INT64_MAX, "largest size");
+	ok(wq_entry_parse("80." ID ",0,000000000000000000000000110,", 0, &e)
+	    == 0 && e.size == 110, "leading zeros in size");
+	ok(wq_entry_parse("80." ID ",0,0,", 0, &e) == 0 && e.size == 0,
+	    "size 0");
+	ok(wq_entry_parse("80." ID ",0,1," G64, 0, &e) == 0 &&
+	    strcmp(e.group, G64) == 0, "a group of WQ_GROUP_MAX bytes");
+	ok(wq_entry_parse("80." ID ",1,1,,9223372036854775807," NONCE, 1, &e)
+	    == 0 && e.deadline == INT64_MAX, "largest deadline");
+}
+
+/*
+ * The longest entry name the library makes: the longest id wq_id_new can
+ * make (the largest pid, a 64-byte host part), the longest group and the
+ * largest numbers still fits a receipt buffer and a file name (NAME_MAX).
+ */
+static void
+test_entry_longest(void)
+{
+	struct wq_entry e, back;
+	char out[WQ_RECEIPT_MAX];
+
+	memset(&e, 0, sizeof(e));
+	e.rank = 0xe4;
+	snprintf(e.id, sizeof(e.id), "%016" PRIx64 ".%lx.%08lx.%08x.%s",
+	    (uint64_t)INT64_MAX, 0xffffffffUL, 0xffffffffUL, 0xffffffffU,
+	    "h123456789012345678901234567890123456789012345678901234567890123");
+	e.count = UINT32_MAX;
+	e.size = INT64_MAX;
+	strlcpy(e.group, G64, sizeof(e.group));
+	e.deadline = INT64_MAX;
+	strlcpy(e.nonce, NONCE, sizeof(e.nonce));
+	diag("id of %zu bytes", strlen(e.id));
+	if (!ok(wq_entry_format(&e, 1, out, sizeof(out)) == 0,
+	    "the longest cur/ name formats"))
+		return;
+	diag("%zu bytes: %s", strlen(out), out);
+	ok(strlen(out) <= 255, "and fits NAME_MAX");
+	ok(wq_receipt_valid(out), "a valid receipt");
+	ok(wq_entry_parse(out, 1, &back) == 0 && back.count == e.count &&
+	    back.size == e.size && strcmp(back.group, e.group) == 0 &&
+	    back.deadline == e.deadline && strcmp(back.id, e.id) == 0,
+	    "that parses back");
 }
 
 /* Sanitise a host name the way the design says. */
@@ -437,15 +605,19 @@ test_sync(void)
 int
 main(void)
 {
-	plan(14);
+	plan(17);
 	TEST(test_name_valid, "wq_name_valid accepts good names");
 	TEST(test_name_invalid, "wq_name_valid refuses bad names");
+	TEST(test_group_valid, "wq_group_valid: queue-name grammar, 64 bytes");
 	TEST(test_receipt_valid, "wq_receipt_valid");
 	TEST(test_entry_new, "wq_entry_parse/format: new/ names");
 	TEST(test_entry_cur, "wq_entry_parse/format: cur/ names, delayed");
+	TEST(test_entry_format, "wq_entry_format: the order of the fields");
 	TEST(test_entry_format_short, "wq_entry_format: short buffer");
 	TEST(test_entry_reject, "wq_entry_parse refuses malformed names");
 	TEST(test_entry_limits, "wq_entry_parse: largest numbers");
+	TEST(test_entry_longest,
+	    "the longest entry name fits a receipt and NAME_MAX");
 	TEST(test_id_grammar, "wq_id_new: the id grammar");
 	TEST(test_id_unique, "wq_id_new: 100000 unique ids");
 	TEST(test_id_time_order, "wq_id_new: fixed-width time prefix order");

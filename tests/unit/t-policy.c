@@ -17,6 +17,20 @@
 #include "wq_priv.h"
 #include "tap.h"
 
+/* A policy with the four fields of the toolkit, the rest default. */
+static struct wq_policy
+mkpol(uint32_t vis, uint32_t skew, uint64_t max, enum wq_sync sync)
+{
+	struct wq_policy p;
+
+	wq_policy_default(&p);
+	p.visibility = vis;
+	p.clock_skew = skew;
+	p.max_size = max;
+	p.sync = sync;
+	return p;
+}
+
 static void
 test_defaults(void)
 {
@@ -28,7 +42,23 @@ test_defaults(void)
 	is_int(p.clock_skew, 1, "clock-skew 1");
 	is_int(p.max_size, 1048576, "max-size 1 MiB");
 	is_int(p.sync, WQ_SYNC_ALWAYS, "sync always");
+	is_int(p.delay, 0, "delay 0");
+	is_int(p.retention, 0, "retention 0 (forever)");
+	is_int(p.max_receives, 0, "max-receives 0 (no limit)");
+	is_str(p.dead_letter, "", "no dead-letter queue");
+	is_int(p.max_depth, 0, "max-depth 0 (no limit)");
+	is_int(p.fifo, 0, "not FIFO");
+	is_int(p.dedup_window, 300, "dedup-window 300");
+	is_int(p.dedup, WQ_DEDUP_ID, "dedup id");
+	is_int(p.compress, WQ_COMPRESS_NEVER, "compress never");
+	is_str(p.fanout, "", "no fanout");
+	is_int(p.mode, 0, "mode 0 (the umask's)");
+	is_str(p.group, "", "no group");
 }
+
+/* Every key of the policy file, with the values of mkpol's fields. */
+#define POLICY_REST "delay 0\nretention 0\nmax-receives 0\nmax-depth 0\n" \
+	"fifo 0\ndedup-window 300\ndedup id\ncompress never\nmode 0\n"
 
 static int
 is_dir(const char *rel)
@@ -52,7 +82,8 @@ test_create_default(void)
 	    "tmp/, new/ and cur/ exist");
 	ok(t_read("jobs/policy", buf, sizeof(buf)) > 0, "policy file exists");
 	is_str(buf, "wq-format 1\nvisibility 30\nclock-skew 1\n"
-	    "max-size 1048576\nsync always\n", "policy file text");
+	    "max-size 1048576\nsync always\n" POLICY_REST,
+	    "policy file text: every key");
 	is_int(t_count(""), 1, "nothing but the queue in the spool");
 	is_int(t_count("jobs"), 4, "queue holds policy, tmp, new, cur");
 	is_int(t_count("jobs/tmp"), 0, "no policy leftovers in tmp/");
@@ -71,7 +102,7 @@ static void
 test_create_mask(void)
 {
 	struct wq_spool *s = t_spool();
-	struct wq_policy given = { 5, 7, 1234, WQ_SYNC_NONE };
+	struct wq_policy given = mkpol(5, 7, 1234, WQ_SYNC_NONE);
 	const struct wq_policy *p;
 	struct wq_queue *q;
 	char buf[4096];
@@ -91,7 +122,7 @@ test_create_mask(void)
 	    "create with every field");
 	t_read("q2/policy", buf, sizeof(buf));
 	is_str(buf, "wq-format 1\nvisibility 5\nclock-skew 7\n"
-	    "max-size 1234\nsync none\n", "policy file text");
+	    "max-size 1234\nsync none\n" POLICY_REST, "policy file text");
 	need((q = wq_queue_open(s, "q2")) != NULL, "open q2");
 	p = wq_queue_policy(q);
 	ok(p->visibility == 5 && p->clock_skew == 7 && p->max_size == 1234 &&
@@ -111,7 +142,7 @@ static void
 test_create_exists(void)
 {
 	struct wq_spool *s = t_spool();
-	struct wq_policy given = { 9, 2, 100, WQ_SYNC_BATCH };
+	struct wq_policy given = mkpol(9, 2, 100, WQ_SYNC_BATCH);
 	struct wq_queue *q;
 	char before[4096], after[4096];
 
@@ -139,8 +170,8 @@ static void
 test_create_update(void)
 {
 	struct wq_spool *s = t_spool();
-	struct wq_policy given = { 7, 3, 5000, WQ_SYNC_BATCH };
-	struct wq_policy upd = { 9, 99, 1, WQ_SYNC_NONE };
+	struct wq_policy given = mkpol(7, 3, 5000, WQ_SYNC_BATCH);
+	struct wq_policy upd = mkpol(9, 99, 1, WQ_SYNC_NONE);
 	const struct wq_policy *p;
 	struct wq_queue *q;
 
@@ -214,6 +245,20 @@ test_policy_bad(void)
 		"visibility 30\n",				/* no header */
 		"",
 		"WQ-FORMAT 1\n",
+		"wq-format 1\nvisibility 0\n",		/* no lease */
+		"wq-format 1\nmax-size 0\n",			/* nothing fits */
+		"wq-format 1\ndelay 31622401\n",		/* above a year */
+		"wq-format 1\nfifo 2\n",
+		"wq-format 1\nmax-receives 3\n",		/* no dead-letter */
+		"wq-format 1\ndead-letter a b\n",
+		"wq-format 1\ndedup maybe\n",
+		"wq-format 1\ncompress sometimes\n",
+		"wq-format 1\nmode 10000\n",
+		"wq-format 1\nmode 9\n",
+		"wq-format 1\nfanout a,,b\n",
+		"wq-format 1\nfanout a\nfifo 1\n",		/* topics: no FIFO */
+		"wq-format 1\nfanout a\ndelay 5\n",		/* nor delays */
+		"wq-format 1\ngroup .x\n",
 	};
 	struct wq_spool *s = t_spool();
 	struct wq_queue *q;
@@ -227,11 +272,11 @@ test_policy_bad(void)
 		wq_queue_close(q);
 	}
 	q = open_with_policy(s, "wq-format 1\nvisibility 43200\nclock-skew 0\n"
-	    "max-size 0\nsync batch\n");
-	if (ok(q != NULL, "largest visibility, zero skew and size")) {
+	    "max-size 1\nsync batch\n");
+	if (ok(q != NULL, "largest visibility, zero skew, smallest size")) {
 		is_int(wq_queue_policy(q)->visibility, 43200, "visibility");
 		is_int(wq_queue_policy(q)->clock_skew, 0, "clock-skew");
-		is_int(wq_queue_policy(q)->max_size, 0, "max-size");
+		is_int(wq_queue_policy(q)->max_size, 1, "max-size");
 	}
 	wq_queue_close(q);
 	q = open_with_policy(s, "wq-format 1\n");
@@ -244,6 +289,73 @@ test_policy_bad(void)
 		    wq_queue_policy(q)->max_size == 1048576,
 		    "given field read, the others default");
 	wq_queue_close(q);
+	wq_spool_close(s);
+}
+
+/* The keys of the semantics are written, and read back as written. */
+static void
+test_policy_keys(void)
+{
+	struct wq_spool *s = t_spool();
+	struct wq_policy given = mkpol(30, 1, 1048576, WQ_SYNC_ALWAYS), upd;
+	const struct wq_policy *p;
+	struct wq_queue *q;
+	char buf[4096];
+
+	given.delay = 5;
+	given.retention = 86400;
+	given.max_receives = 3;
+	strlcpy(given.dead_letter, "dlq", sizeof(given.dead_letter));
+	given.max_depth = 1000;
+	given.fifo = 1;
+	given.dedup_window = 60;
+	given.dedup = WQ_DEDUP_CONTENT;
+	given.compress = WQ_COMPRESS_AUTO;
+	ok(wq_queue_create(s, "q", &given, WQ_POL_DELAY | WQ_POL_RETENTION |
+	    WQ_POL_MAX_RECEIVES | WQ_POL_DEAD_LETTER | WQ_POL_MAX_DEPTH |
+	    WQ_POL_FIFO | WQ_POL_DEDUP_WINDOW | WQ_POL_DEDUP |
+	    WQ_POL_COMPRESS, 0) == 0, "create with the semantic keys");
+	t_read("q/policy", buf, sizeof(buf));
+	is_str(buf, "wq-format 1\nvisibility 30\nclock-skew 1\n"
+	    "max-size 1048576\nsync always\ndelay 5\nretention 86400\n"
+	    "max-receives 3\nmax-depth 1000\nfifo 1\ndedup-window 60\n"
+	    "dedup content\ncompress auto\nmode 0\ndead-letter dlq\n",
+	    "policy file text");
+	need((q = wq_queue_open(s, "q")) != NULL, "open q");
+	p = wq_queue_policy(q);
+	ok(p->delay == 5 && p->retention == 86400 && p->max_receives == 3 &&
+	    strcmp(p->dead_letter, "dlq") == 0 && p->max_depth == 1000 &&
+	    p->fifo == 1 && p->dedup_window == 60 &&
+	    p->dedup == WQ_DEDUP_CONTENT && p->compress == WQ_COMPRESS_AUTO &&
+	    p->fanout[0] == '\0' && p->mode == 0 && p->group[0] == '\0',
+	    "all read back");
+	wq_queue_close(q);
+
+	/* max-receives needs a dead-letter queue; FIFO is for good */
+	upd = given;
+	upd.dead_letter[0] = '\0';
+	is_err(wq_queue_create(s, "q", &upd, WQ_POL_DEAD_LETTER,
+	    WQ_CREATE_UPDATE), EINVAL,
+	    "UPDATE: no dead-letter queue with max-receives: EINVAL");
+	upd.fifo = 0;
+	is_err(wq_queue_create(s, "q", &upd, WQ_POL_FIFO, WQ_CREATE_UPDATE),
+	    EINVAL, "UPDATE: FIFO cannot be switched off: EINVAL");
+	t_read("q/policy", buf, sizeof(buf));
+	ok(strstr(buf, "\nfifo 1\n") != NULL &&
+	    strstr(buf, "\ndead-letter dlq\n") != NULL, "the policy unchanged");
+
+	/* a topic */
+	given = mkpol(30, 1, 1048576, WQ_SYNC_ALWAYS);
+	strlcpy(given.fanout, "a,b", sizeof(given.fanout));
+	ok(wq_queue_create(s, "topic", &given, WQ_POL_FANOUT, 0) == 0,
+	    "create a topic");
+	t_read("topic/policy", buf, sizeof(buf));
+	is_str(buf, "wq-format 1\nvisibility 30\nclock-skew 1\n"
+	    "max-size 1048576\nsync always\n" POLICY_REST "fanout a,b\n",
+	    "its policy file text");
+	given.fifo = 1;
+	is_err(wq_queue_create(s, "t2", &given, WQ_POL_FANOUT | WQ_POL_FIFO,
+	    0), EINVAL, "a FIFO topic: EINVAL");
 	wq_spool_close(s);
 }
 
@@ -415,13 +527,14 @@ test_exist_ok_not_queue(void)
 int
 main(void)
 {
-	plan(12);
+	plan(13);
 	TEST(test_defaults, "wq_policy_default");
 	TEST(test_create_default, "create with the default policy");
 	TEST(test_create_mask, "create with a setmask");
 	TEST(test_create_exists, "create: EEXIST, EXIST_OK");
 	TEST(test_create_update, "create: UPDATE changes the masked fields");
 	TEST(test_policy_bad, "open: a bad policy file is EBADMSG");
+	TEST(test_policy_keys, "the keys of the semantics: written, read back");
 	TEST(test_policy_format, "open: an unknown wq-format is EPROTO");
 	TEST(test_open_missing, "open: a missing queue is ENOENT");
 	TEST(test_invalid_names, "open and create: invalid names are EINVAL");

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * t-send.c — lib/send.c and the message header of lib/msg.c: the file a
- * send leaves in a bucket of new/, group commits, max-size, bodies from descriptors,
- * the group limit, and senders closed without a commit.
+ * send leaves in a bucket of new/ (RR.ID,COUNT,SIZE,GROUP), group commits,
+ * max-size, bodies from descriptors, the group limit, senders closed
+ * without a commit, attributes, the "queue" line, and delayed sends.
  */
 #include <sys/wait.h>
 
@@ -21,24 +22,26 @@
 #define BIG (200 * 1024)	/* more than a pipe holds */
 
 /*
- * Check the file 80.ID,0 in a bucket of new/ (of the time the message
- * became ready) holds a well-formed message with body.
+ * Check that the message file rel under tap_dir is a well-formed message
+ * id with body: the header lines "wq 1", "id ID", "sent MS", "queue NAME"
+ * (none when queue is NULL), the "attr KEY VALUE" lines attrs (verbatim,
+ * "" for none), "size N" with N zero-padded to 20 digits, an empty line,
+ * then the body.  Returns the size of the file, or -1.
  */
-static void
-check_message(const char *id, const void *body, size_t len)
+static long long
+check_file(const char *rel, const char *id, const char *queue,
+    const char *attrs, const void *body, size_t len)
 {
-	char rel[512], name[256], want[256], *buf, *p;
+	char want[512], *buf, *p;
 	size_t cap = len + WQ_HEADER_MAX + 1, hdrlen;
 	int64_t sent, idms;
 	uint64_t size;
 	ssize_t n;
 
-	snprintf(name, sizeof(name), "80.%s,0", id);
 	need((buf = malloc(cap)) != NULL, "malloc");
-	if (!ok(t_new_find("q/new", name, rel) == 0, "%s is in new/", name) ||
-	    !ok((n = t_read(rel, buf, cap)) >= 0, "%s exists", rel)) {
+	if (!ok((n = t_read(rel, buf, cap)) >= 0, "%s exists", rel)) {
 		free(buf);
-		return;
+		return -1;
 	}
 	/* the grammar, line by line */
 	p = buf;
@@ -50,9 +53,19 @@ check_message(const char *id, const void *body, size_t len)
 	ok(strncmp(p, "sent ", 5) == 0 && strspn(p + 5, "0123456789") > 0 &&
 	    p[5 + strspn(p + 5, "0123456789")] == '\n', "third line \"sent MS\"");
 	p = strchr(p, '\n') + 1;
-	ok(strncmp(p, "size ", 5) == 0 && strspn(p + 5, "0123456789") > 0 &&
-	    p[5 + strspn(p + 5, "0123456789")] == '\n', "fourth line \"size N\"");
-	p = strchr(p, '\n') + 1;
+	if (queue != NULL) {
+		snprintf(want, sizeof(want), "queue %s\n", queue);
+		ok(strncmp(p, want, strlen(want)) == 0,
+		    "fourth line \"queue %s\"", queue);
+		p += strlen(want);
+	} else
+		ok(strncmp(p, "queue ", 6) != 0, "no \"queue\" line");
+	ok(strncmp(p, attrs, strlen(attrs)) == 0, "the attr lines");
+	p += strlen(attrs);
+	snprintf(want, sizeof(want), "size %020zu\n", len);
+	ok(strncmp(p, want, strlen(want)) == 0,
+	    "then \"size N\", N in 20 digits: %s", want);
+	p += strlen(want);
 	ok(*p == '\n', "then an empty line");
 	hdrlen = (size_t)(p + 1 - buf);
 	is_int((size_t)n, hdrlen + len, "file is header and body");
@@ -67,6 +80,25 @@ check_message(const char *id, const void *body, size_t len)
 		    "sent is the time of the id");
 	}
 	free(buf);
+	return n;
+}
+
+/*
+ * Check that message id is in a bucket of new/ of queue "q", named
+ * 80.ID,0,SIZE, with SIZE the size of its file, and holds body.
+ */
+static void
+check_message(const char *id, const void *body, size_t len)
+{
+	char rel[512], want[256];
+	long long n;
+
+	if (!ok(t_new_find_id("q/new", id, rel, NULL) == 0, "%s is in new/",
+	    id))
+		return;
+	n = check_file(rel, id, "q", "", body, len);
+	snprintf(want, sizeof(want), "80.%s,0,%lld,", id, n);
+	is_str(t_base(rel), want, "named 80.ID,0,SIZE, (the file's size)");
 }
 
 static void
@@ -88,8 +120,9 @@ test_send_one(void)
 	if (is_int(t_new_list("q/new", names, 4), 1, "one entry in new/")) {
 		char want[256], bucket[256], *slash;
 
-		snprintf(want, sizeof(want), "80.%s,0", id);
-		is_str(t_base(names[0]), want, "named 80.ID,0");
+		snprintf(want, sizeof(want), "80.%s,0,", id);
+		ok(strncmp(t_base(names[0]), want, strlen(want)) == 0,
+		    "named 80.ID,0,...");
 		snprintf(bucket, sizeof(bucket), "%s", names[0]);
 		if ((slash = strrchr(bucket, '/')) != NULL)
 			*slash = '\0';
@@ -172,9 +205,10 @@ test_group(void)
 	is_int(t_count("q/tmp"), 0, "tmp/ is empty");
 	if (is_int(t_new_list("q/new", names, 8), 5, "all five visible")) {
 		for (i = 0; i < 5; i++) {
-			snprintf(want, sizeof(want), "80.%s,0",
+			snprintf(want, sizeof(want), "80.%s,0,",
 			    wq_sender_id(w, i));
-			is_str(t_base(names[i]), want, "id i is the i-th entry");
+			ok(strncmp(t_base(names[i]), want, strlen(want)) == 0,
+			    "id i is the i-th entry");
 			ok(strlen(names[i]) == strlen(names[0]) &&
 			    strncmp(names[i], names[0], strlen(names[0]) -
 			    strlen(t_base(names[0]))) == 0,
@@ -361,11 +395,167 @@ test_close_uncommitted(void)
 	wq_spool_close(s);
 }
 
+/* Attributes: "attr KEY VALUE" lines after "queue", read back by claims. */
+static void
+test_attrs(void)
+{
+	struct wq_spool *s = t_spool();
+	struct wq_queue *q = t_queue(s, "q", NULL, 0);
+	char rel[512], want[256], id[WQ_ID_MAX];
+	const char *k, *v;
+	struct wq_consumer *c;
+	struct wq_sender *w;
+	struct wq_msg *m;
+	long long n;
+
+	need((w = wq_sender_open(q)) != NULL, "wq_sender_open");
+	is_err(wq_sender_attr(w, "1x", "v"), EILSEQ, "a bad key: EILSEQ");
+	is_err(wq_sender_attr(w, "k", "a\nb"), EILSEQ,
+	    "a value with a newline: EILSEQ");
+	ok(wq_sender_attr(w, "k1", "v1") == 0, "attr k1=v1");
+	ok(wq_sender_attr(w, "colour", "dark blue") == 0,
+	    "attr colour=dark blue");
+	ok(wq_sender_add(w, "body", 4) == 0, "add");
+	is_err(wq_sender_attr(w, "late", "x"), EBUSY,
+	    "with a message pending: EBUSY");
+	ok(wq_sender_commit(w) == 0 && wq_sender_committed(w) == 1, "commit");
+	strlcpy(id, wq_sender_id(w, 0), sizeof(id));
+	wq_sender_close(w);
+	if (ok(t_new_find_id("q/new", id, rel, NULL) == 0, "in new/")) {
+		n = check_file(rel, id, "q", "attr k1 v1\nattr colour dark blue\n",
+		    "body", 4);
+		snprintf(want, sizeof(want), "80.%s,0,%lld,", id, n);
+		is_str(t_base(rel), want, "SIZE counts the attr lines too");
+	}
+	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
+	if (ok(wq_claim(c, &m) == 0, "claim")) {
+		is_int(wq_msg_attr_count(m), 2, "two attributes");
+		if (ok(wq_msg_attr(m, 0, &k, &v) == 0, "the first")) {
+			is_str(k, "k1", "key");
+			is_str(v, "v1", "value");
+		}
+		if (ok(wq_msg_attr(m, 1, &k, &v) == 0, "the second")) {
+			is_str(k, "colour", "key");
+			is_str(v, "dark blue", "value with a blank");
+		}
+		is_err(wq_msg_attr(m, 2, &k, &v), EINVAL, "no third: EINVAL");
+		is_str(wq_msg_origin(m), "q", "wq_msg_origin: the queue");
+		ok(t_body_is(m, "body"), "the body");
+		wq_msg_free(m);
+	}
+	wq_consumer_close(c);
+	wq_queue_close(q);
+	wq_spool_close(s);
+}
+
+/*
+ * The "queue" line holds the queue's name; a queue opened by a path has
+ * the last part of the path there if that is a valid name, else no
+ * "queue" line.
+ */
+static void
+test_header_queue(void)
+{
+	struct wq_spool *s = t_spool();
+	char path[4096], rel[512], id[WQ_ID_MAX];
+	struct wq_consumer *c;
+	struct wq_queue *q;
+	struct wq_msg *m;
+
+	t_path(path, "elsewhere");
+	need(wq_queue_create(s, path, NULL, 0, 0) == 0, "create by path");
+	need((q = wq_queue_open(s, path)) != NULL, "open by path");
+	need(wq_send(q, "x", 1, id) == 0, "send");
+	if (ok(t_new_find_id("elsewhere/new", id, rel, NULL) == 0, "in new/"))
+		check_file(rel, id, "elsewhere", "", "x", 1);
+	wq_queue_close(q);
+
+	/* ".../_odd/" is a queue, but "_odd" is no queue name */
+	t_path(path, "_odd");
+	need(wq_queue_create(s, path, NULL, 0, 0) == 0, "create _odd");
+	strlcat(path, "/", sizeof(path));
+	need((q = wq_queue_open(s, path)) != NULL, "open _odd/");
+	need(wq_send(q, "y", 1, id) == 0, "send");
+	if (ok(t_new_find_id("_odd/new", id, rel, NULL) == 0, "in new/"))
+		check_file(rel, id, NULL, "", "y", 1);
+	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
+	if (ok(wq_claim(c, &m) == 0, "claim")) {
+		ok(wq_msg_origin(m) == NULL, "wq_msg_origin: NULL");
+		is_int(wq_msg_attr_count(m), 0, "no attributes");
+		wq_msg_free(m);
+	}
+	wq_consumer_close(c);
+	wq_queue_close(q);
+	wq_spool_close(s);
+}
+
+/*
+ * A delayed send waits in cur/ as RR.ID,0,SIZE,GROUP,DUE,delayed (as a
+ * release with a delay does), and is no receipt.
+ */
+static void
+test_delayed(void)
+{
+	struct wq_spool *s = t_spool();
+	struct wq_queue *q = t_queue(s, "q", NULL, 0);
+	char names[4][256], rel[512], id[WQ_ID_MAX];
+	int64_t before, after, at;
+	struct wq_sender *w;
+	struct wq_stat st;
+	struct wq_entry e;
+
+	memset(&e, 0, sizeof(e));
+	need((w = wq_sender_open(q)) != NULL, "wq_sender_open");
+	ok(wq_sender_priority(w, 7) == 0, "priority 7");
+	ok(wq_sender_delay(w, 60) == 0, "delay 60 s");
+	ok(wq_sender_add(w, "later", 5) == 0, "add");
+	before = wq_now_ms();
+	ok(wq_sender_commit(w) == 0 && wq_sender_committed(w) == 1, "commit");
+	after = wq_now_ms();
+	strlcpy(id, wq_sender_id(w, 0), sizeof(id));
+	is_int(t_new_count("q/new"), 0, "nothing in new/");
+	if (is_int(t_list("q/cur", names, 4), 1, "one entry in cur/") &&
+	    ok(wq_entry_parse(names[0], 1, &e) == 0, "a cur/ name: %s",
+	    names[0])) {
+		is_int(e.rank, 0x80 - 7, "rank of priority 7");
+		is_str(e.id, id, "the id");
+		is_int(e.count, 0, "count 0");
+		snprintf(rel, sizeof(rel), "q/cur/%s", names[0]);
+		is_int(e.size, check_file(rel, id, "q", "", "later", 5),
+		    "SIZE is the size of the file");
+		is_str(e.group, "", "no group");
+		ok(e.deadline >= before + 60000 && e.deadline <= after + 60000,
+		    "DUE in 60 s");
+		is_str(e.nonce, WQ_DELAYED, "NONCE delayed");
+		ok(!wq_receipt_valid(names[0]), "no receipt");
+	}
+	ok(wq_queue_stat(q, &st) == 0 && st.delayed == 1 && st.total == 1 &&
+	    st.bytes == e.size, "stat: one delayed, its bytes");
+
+	/* at a given time */
+	at = wq_now_ms() + 3600 * 1000;
+	ok(wq_sender_at(w, at) == 0, "at now + 1 h");
+	ok(wq_sender_add(w, "at", 2) == 0 && wq_sender_commit(w) == 0,
+	    "send");
+	snprintf(rel, sizeof(rel), "%s", wq_sender_id(w, 0));
+	is_int(t_list("q/cur", names, 4), 2, "two entries in cur/");
+	ok((wq_entry_parse(names[0], 1, &e) == 0 && strcmp(e.id, rel) == 0) ||
+	    (wq_entry_parse(names[1], 1, &e) == 0 && strcmp(e.id, rel) == 0),
+	    "the second");
+	is_int(e.deadline, at, "DUE the time given");
+	is_str(e.nonce, WQ_DELAYED, "NONCE delayed");
+	is_err(wq_sender_at(w, 0), EINVAL, "at 0: EINVAL");
+	wq_sender_close(w);
+	wq_queue_close(q);
+	wq_spool_close(s);
+}
+
 static void
 test_parse_header(void)
 {
 	static const char good[] = "wq 1\nid X\nsent 1700000000000\n"
-	    "size 00000000000000000005\nattr k v\n\nhello";
+	    "queue q\nattr k v\nsize 00000000000000000005\nattr k2 v\n\n"
+	    "hello";
 	static const char *const bad[] = {
 		"",
 		"wq 1\n",
@@ -446,7 +636,7 @@ test_parse_header_stack(void)
 int
 main(void)
 {
-	plan(9);
+	plan(12);
 	TEST(test_send_one, "wq_send: the file in new/");
 	TEST(test_sync_modes, "send under each sync mode");
 	TEST(test_group, "wq_sender: a group, one commit");
@@ -454,6 +644,9 @@ main(void)
 	TEST(test_add_fd, "wq_sender_add_fd: pipe and file");
 	TEST(test_group_limit, "the 1001st add without a commit: ENOBUFS");
 	TEST(test_close_uncommitted, "wq_sender_close without a commit");
+	TEST(test_attrs, "attributes: header lines, read back");
+	TEST(test_header_queue, "the \"queue\" line: the queue's name");
+	TEST(test_delayed, "delayed sends wait in cur/, named as delayed");
 	TEST(test_parse_header, "wq_msg_parse_header");
 	TEST(test_parse_header_stack,
 	    "wq_msg_parse_header does not depend on stack garbage");

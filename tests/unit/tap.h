@@ -28,7 +28,7 @@
  * When wq.h was included before this file, a few helpers for libwq tests
  * are defined at the end (t_spool, t_queue, t_path, t_count, ...); the
  * helpers for the bucket tree of new/ (t_new_count, t_new_list, t_new_find,
- * t_leaf) need wq_priv.h included before this file too.
+ * t_new_find_id, t_leaf) need wq_priv.h included before this file too.
  */
 #ifndef TAP_H
 #define TAP_H
@@ -445,6 +445,18 @@ t_read(const char *rel, char *buf, size_t len)
 	buf[got] = '\0';
 	return got;
 }
+
+/* The size of a file under tap_dir, or -1. */
+static inline long long
+t_size(const char *rel)
+{
+	char path[4096];
+	struct stat st;
+
+	if (lstat(t_path(path, "%s", rel), &st) == -1)
+		return -1;
+	return (long long)st.st_size;
+}
 #endif /* WQ_H */
 
 #ifdef WQ_PRIV_H
@@ -543,6 +555,33 @@ t_new_find(const char *dir, const char *name, char rel[512])
 	for (i = 0; i < n && i < 4096; i++)
 		if (strcmp(t_base(paths[i]), name) == 0) {
 			snprintf(rel, 512, "%s/%s", dir, paths[i]);
+			return 0;
+		}
+	rel[0] = '\0';
+	return -1;
+}
+
+/*
+ * Find the entry of message id anywhere below the directory dir under
+ * tap_dir, whatever its rank, count, size and group: its path relative to
+ * tap_dir into rel and its parsed name into *e (if not NULL).  0 found,
+ * -1 not.
+ */
+static inline int
+t_new_find_id(const char *dir, const char *id, char rel[512],
+    struct wq_entry *e)
+{
+	static char paths[4096][256];
+	struct wq_entry ent;
+	size_t n, i;
+
+	n = t_new_list(dir, paths, 4096);
+	for (i = 0; i < n && i < 4096; i++)
+		if (wq_entry_parse(t_base(paths[i]), 0, &ent) == 0 &&
+		    strcmp(ent.id, id) == 0) {
+			snprintf(rel, 512, "%s/%s", dir, paths[i]);
+			if (e != NULL)
+				*e = ent;
 			return 0;
 		}
 	rel[0] = '\0';
