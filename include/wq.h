@@ -5,6 +5,7 @@
  * (or NULL) with errno set on failure; the library never prints and never
  * exits.  errno values with a wq meaning:
  *   EINVAL     invalid name, receipt or value
+ *   EILSEQ     invalid attribute key or value
  *   EMSGSIZE   message larger than the queue's max-size
  *   EBADMSG    corrupt message or policy file
  *   ENOENT     no such queue (from wq_queue_open)

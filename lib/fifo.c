@@ -246,10 +246,14 @@ wq_fifo_put(struct wq_queue *q, int fromfd, const char *from,
 {
 	char bucket[WQ_BUCKET_MAX], name[WQ_RECEIPT_MAX];
 	struct wq_queue gq;
+	struct wq_entry fe = *e;
 	int made, gmade = 0, gfd, tries, rc = -1;
 
-	if (wq_entry_format(e, 0, name, sizeof(name)) == -1 ||
-	    wq_bucket_path(e->rank, wq_id_time_us(e->id), bucket,
+	/* No priorities in a FIFO queue, also for messages that come in
+	 * from elsewhere (a topic, a dead-letter move, a redrive). */
+	fe.rank = WQ_RANK_DEFAULT;
+	if (wq_entry_format(&fe, 0, name, sizeof(name)) == -1 ||
+	    wq_bucket_path(fe.rank, wq_id_time_us(fe.id), bucket,
 	    sizeof(bucket)) == -1)
 		return -1;
 	for (tries = 0; tries < 8 && rc == -1; tries++) {

@@ -185,11 +185,27 @@ parse_field(const char **p, char *out, size_t len, int last)
 	return 0;
 }
 
+/*
+ * An entry name of wq 0.1.0, before SIZE and GROUP: "RR.ID,COUNT" in new/
+ * and "RR.ID,COUNT,DEADLINE,NONCE" in cur/ (one comma less than now, in
+ * each, and one more). Spools of that version are read as they are.
+ */
+static int
+legacy_entry(const char *name, int incur)
+{
+	size_t commas = 0;
+
+	for (; *name != '\0'; name++)
+		commas += *name == ',';
+	return commas == (incur ? 3u : 1u);
+}
+
 int
 wq_entry_parse(const char *name, int incur, struct wq_entry *e)
 {
 	const char *p;
 	int64_t v;
+	int legacy = legacy_entry(name, incur);
 
 	memset(e, 0, sizeof(*e));
 	if (hexval(name[0]) < 0 || hexval(name[1]) < 0 || name[2] != '.')
@@ -199,18 +215,24 @@ wq_entry_parse(const char *name, int incur, struct wq_entry *e)
 	if (parse_field(&p, e->id, sizeof(e->id), 0) == -1 || !id_valid(e->id))
 		goto bad;
 	p++;
-	if (parse_dec(&p, UINT32_MAX, &v) == -1 || *p++ != ',')
+	if (parse_dec(&p, UINT32_MAX, &v) == -1)
 		goto bad;
 	e->count = (uint32_t)v;
-	if (parse_dec(&p, INT64_MAX, &v) == -1 || *p++ != ',')
+	if (legacy && !incur)
+		return *p == '\0' ? 0 : (errno = EINVAL, -1);
+	if (*p++ != ',')
 		goto bad;
-	e->size = (uint64_t)v;
-	if (parse_field(&p, e->group, sizeof(e->group), !incur) == -1 ||
-	    (e->group[0] != '\0' && !wq_group_valid(e->group)))
-		goto bad;
-	if (!incur)
-		return 0;
-	p++;
+	if (!legacy) {
+		if (parse_dec(&p, INT64_MAX, &v) == -1 || *p++ != ',')
+			goto bad;
+		e->size = (uint64_t)v;
+		if (parse_field(&p, e->group, sizeof(e->group), !incur) == -1 ||
+		    (e->group[0] != '\0' && !wq_group_valid(e->group)))
+			goto bad;
+		if (!incur)
+			return 0;
+		p++;
+	}
 	if (parse_dec(&p, INT64_MAX, &e->deadline) == -1 || *p++ != ',')
 		goto bad;
 	if (strcmp(p, WQ_DELAYED) != 0 &&

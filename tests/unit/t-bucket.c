@@ -350,15 +350,13 @@ test_first_foreign(void)
 	t_write(rel, "wq 1\nsize 1\n\nx", 14);
 	snprintf(rel, sizeof(rel), "%s/80.%s", leaf, id);	/* no count */
 	t_write(rel, "wq 1\nsize 1\n\nx", 14);
-	snprintf(rel, sizeof(rel), "%s/80.%s,0", leaf, id);	/* no size */
-	t_write(rel, "wq 1\nsize 1\n\nx", 14);
 	snprintf(rel, sizeof(rel), "%s/80.%s,0,14", leaf, id);	/* no group */
 	t_write(rel, "wq 1\nsize 1\n\nx", 14);
 	snprintf(rel, sizeof(rel), "%s/80.%s,0,14,.g", leaf, id); /* bad group */
 	t_write(rel, "wq 1\nsize 1\n\nx", 14);
 	snprintf(rel, sizeof(rel), "%s/zz", leaf);
 	need(mkdir(t_path(path, "%s", rel), 0777) == 0, "mkdir leaf/zz");
-	nfiles += 5;
+	nfiles += 4;
 
 	ok(first_is(q, NULL, 0, NULL, 0), "only foreign names: ENOMSG");
 	ok(first_is(q, NULL, 1, NULL, 0), "with prune too");

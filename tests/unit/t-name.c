@@ -93,8 +93,8 @@ test_receipt_valid(void)
 	ok(!wq_receipt_valid("80." ID ",1,110,"), "a new/ name is no receipt");
 	ok(!wq_receipt_valid("80." ID ",1,110,,1700000000000,delayed"),
 	    "a delayed entry is nobody's receipt");
-	ok(!wq_receipt_valid("80." ID ",1,1700000000000," NONCE),
-	    "the old grammar (no SIZE, no GROUP) is no receipt");
+	ok(wq_receipt_valid("80." ID ",1,1700000000000," NONCE),
+	    "a lease of wq 0.1.0 (no SIZE, no GROUP) is still a receipt");
 	ok(!wq_receipt_valid("80." ID ",1,110,a b,1700000000000," NONCE),
 	    "a bad group is no receipt");
 	ok(!wq_receipt_valid(""), "empty");
@@ -256,7 +256,6 @@ test_entry_reject(void)
 		{ "80.", 0 },
 		{ "80." ID, 0 },			/* no count */
 		{ "80." ID ",", 0 },			/* empty count */
-		{ "80." ID ",0", 0 },			/* old grammar: no size */
 		{ "80." ID ",0,", 0 },			/* empty size */
 		{ "80." ID ",0,110", 0 },		/* no group field */
 		{ "80." ID ",0,,", 0 },			/* empty size */
@@ -302,8 +301,9 @@ test_entry_reject(void)
 		{ "80." ID ",1,110,", 1 },		/* new/ form in cur/ */
 		{ "80." ID ",1,110,g", 1 },
 		{ "80." ID ",1,110,,", 1 },
-		{ "80." ID ",1,1700000000000," NONCE, 1 },	/* old grammar */
-		{ "80." ID ",1,1700000000000,delayed", 1 },
+		{ "80." ID ",1,1700000000000,", 1 },	/* 0.1.0, no nonce */
+		{ "80." ID ",1,x,delayed", 1 },		/* 0.1.0, bad deadline */
+		{ "80." ID ",x,1700000000000,delayed", 1 },
 		{ "80." ID ",1,,,1700000000000," NONCE, 1 },	/* empty size */
 		{ "80." ID ",1,x,,1700000000000," NONCE, 1 },
 		{ "80." ID ",1,-1,,1700000000000," NONCE, 1 },
@@ -602,10 +602,29 @@ test_sync(void)
 	is_int(s, WQ_SYNC_BATCH, "untouched on error");
 }
 
+/* Spools written by wq 0.1.0 stay readable: SIZE 0, no GROUP. */
+static void
+test_legacy_names(void)
+{
+	struct wq_entry e;
+
+	ok(wq_entry_parse("80." ID ",3", 0, &e) == 0 && e.count == 3 &&
+	    e.size == 0 && e.group[0] == '\0' && e.rank == 0x80 &&
+	    strcmp(e.id, ID) == 0, "a 0.1.0 new/ entry: count, no size");
+	ok(wq_entry_parse("7f." ID ",2,1700000000000," NONCE, 1, &e) == 0 &&
+	    e.count == 2 && e.size == 0 && e.deadline == 1700000000000 &&
+	    strcmp(e.nonce, NONCE) == 0 && e.rank == 0x7f,
+	    "a 0.1.0 lease: deadline and nonce");
+	ok(wq_entry_parse("80." ID ",0,1700000000000,delayed", 1, &e) == 0 &&
+	    strcmp(e.nonce, "delayed") == 0, "a 0.1.0 delayed entry");
+	is_err(wq_entry_parse("80." ID ",3", 1, &e), EINVAL,
+	    "a 0.1.0 new/ entry is no cur/ entry");
+}
+
 int
 main(void)
 {
-	plan(17);
+	plan(18);
 	TEST(test_name_valid, "wq_name_valid accepts good names");
 	TEST(test_name_invalid, "wq_name_valid refuses bad names");
 	TEST(test_group_valid, "wq_group_valid: queue-name grammar, 64 bytes");
@@ -616,6 +635,7 @@ main(void)
 	TEST(test_entry_format_short, "wq_entry_format: short buffer");
 	TEST(test_entry_reject, "wq_entry_parse refuses malformed names");
 	TEST(test_entry_limits, "wq_entry_parse: largest numbers");
+	TEST(test_legacy_names, "entry names of wq 0.1.0 are read as they are");
 	TEST(test_entry_longest,
 	    "the longest entry name fits a receipt and NAME_MAX");
 	TEST(test_id_grammar, "wq_id_new: the id grammar");
