@@ -108,9 +108,16 @@ load helpers
 		assert_err_prefix recv
 		run -64 --separate-stderr wq-stat "$name"
 		assert_err_prefix stat
+		# A well-formed receipt: the name alone is what is refused.
 		run -64 --separate-stderr wq-ack "$name" \
-			"80.0000000000000001.1.1.00000000.h,1,1,0000000000000000"
+			"80.0000000000000001.1.1.00000000.h,1,110,,1,0000000000000000"
 		assert_err_prefix ack
+		run -64 --separate-stderr wq-rm "$name"
+		assert_err_prefix rm
+		run -64 --separate-stderr wq-rm -P "$name"
+		assert_err_prefix rm
+		run -64 --separate-stderr wq-redrive "$name"
+		assert_err_prefix redrive
 	done
 	# Only q is in the spool, and it is still empty.
 	run -0 ls -A "$WQ_DIR"
@@ -175,7 +182,13 @@ load helpers
 	run -66 --separate-stderr wq-stat q
 	assert_err stat q
 	run -66 --separate-stderr wq-ack q \
-		"80.0000000000000001.1.1.00000000.h,1,1,0123456789abcdef"
+		"80.0000000000000001.1.1.00000000.h,1,110,,1,0123456789abcdef"
 	assert_err ack q
+	run -66 --separate-stderr wq-rm q
+	assert_err rm q
+	run -66 --separate-stderr wq-rm -P q
+	assert_err rm q
+	run -66 --separate-stderr wq-redrive q
+	assert_err redrive q 'wq-create'
 	assert_file_not_exists "$WQ_DIR"
 }

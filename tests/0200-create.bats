@@ -36,9 +36,20 @@ policy_value() {
 	assert_equal "$(policy_value q sync)" always
 	assert_equal "$(policy_value q max-size)" 1048576
 	assert_equal "$(policy_value q clock-skew)" 1
+	assert_equal "$(policy_value q delay)" 0
+	assert_equal "$(policy_value q retention)" 0
+	assert_equal "$(policy_value q max-receives)" 0
+	assert_equal "$(policy_value q max-depth)" 0
+	assert_equal "$(policy_value q fifo)" 0
+	assert_equal "$(policy_value q compress)" never
 	# Every further line is "key value".
 	run -0 awk 'NR > 1 && NF != 2' "$WQ_DIR/q/policy"
 	assert_output ""
+	# Every key is written, each once; dead-letter, fanout and group only
+	# when set.
+	run -0 awk 'NR > 1 { print $1 }' "$WQ_DIR/q/policy"
+	assert_equal "$(LC_ALL=C sort <<<"$output" | paste -sd ' ')" \
+		"clock-skew compress dedup dedup-window delay fifo max-depth max-receives max-size mode retention sync visibility"
 }
 
 @test "wq-create creates several queues in one call" {
@@ -131,7 +142,7 @@ policy_value() {
 	before=$(now_ms)
 	run -0 wq-recv -L q
 	after=$(now_ms)
-	deadline=$(echo "${lines[0]}" | cut -d, -f3)
+	deadline=$(echo "${lines[0]}" | cut -d, -f5)
 	((deadline >= before + 1000000 - 1000)) || fail "deadline $deadline too early"
 	((deadline <= after + 1000000 + 1000)) || fail "deadline $deadline too late"
 }
@@ -172,7 +183,7 @@ policy_value() {
 }
 
 @test "-h and --help print usage and exit 0 for every command" {
-	for c in create send recv ack stat; do
+	for c in create send recv ack stat rm redrive; do
 		run -0 "wq-$c" --help
 		assert_output --partial "wq-$c"
 		assert_output --regexp '[Uu]sage'
@@ -183,7 +194,7 @@ policy_value() {
 }
 
 @test "a bad option is a usage error (64) for every command" {
-	for c in create send recv ack stat; do
+	for c in create send recv ack stat rm redrive; do
 		run -64 --separate-stderr "wq-$c" --no-such-option q
 		assert_err_prefix "$c"
 		run -64 --separate-stderr "wq-$c" -Y q
@@ -196,7 +207,7 @@ policy_value() {
 	v=$(sed -n 's/^#define WQ_VERSION[^"]*"\(.*\)"/\1/p' \
 		"$BATS_TEST_DIRNAME/../include/wq.h")
 	[[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "no version in wq.h: '$v'"
-	for c in create send recv ack stat; do
+	for c in create send recv ack stat rm redrive; do
 		run -0 "wq-$c" -V
 		assert_output --partial "$v"
 		assert_equal "${#lines[@]}" 1

@@ -68,19 +68,41 @@ setup() {
 @test "the message file follows the format" {
 	run -0 wq-send q "hello world"
 	local id=$output f
+	# ready_file also checks that the SIZE in the file's name
+	# (80.ID,0,SIZE,) is the size of the whole file, header and body.
 	f=$(ready_file q "80.$id,0")
-	run -0 sed -n 1,4p "$f"
+	run -0 sed -n 1,6p "$f"
 	assert_line -n 0 "wq 1"
 	assert_line -n 1 "id $id"
 	assert_line -n 2 --regexp '^sent [0-9]{13}$'
+	assert_line -n 3 "queue q"
 	# BODYBYTES in decimal (a fixed-width, zero-padded field is decimal too).
-	assert_line -n 3 --regexp '^size 0*11$'
+	assert_line -n 4 --regexp '^size 0*11$'
 	# A blank line ends the header, then the body.
 	run -0 awk '/^$/ { print NR; exit }' "$f"
 	local hdr=$output
+	assert_equal "$hdr" 6
 	tail -n +"$((hdr + 1))" "$f" >"$BATS_TEST_TMPDIR/body"
 	printf 'hello world' >"$BATS_TEST_TMPDIR/want"
 	run -0 cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/body"
+}
+
+@test "the queue line names the queue, also opened by path; none without a name" {
+	run -0 wq-send "$WQ_DIR/q/" x
+	local f
+	f=$(ready_file q "80.$output,0")
+	run -0 grep -c '^queue ' "$f"
+	assert_output 1
+	run -0 grep -x 'queue q' "$f"
+	# A queue directory whose last component is not a valid queue name:
+	# the header has no queue line.
+	mkdir "$BATS_TEST_TMPDIR/odd"
+	run -0 wq-create "$BATS_TEST_TMPDIR/odd/_q"
+	run -0 wq-send "$BATS_TEST_TMPDIR/odd/_q" y
+	f=$(ready_file "$BATS_TEST_TMPDIR/odd/_q" "80.$output,0")
+	run -1 grep '^queue' "$f"
+	run -0 sed -n 4p "$f"
+	assert_output --regexp '^size 0*1$'
 }
 
 @test "the sent time in the file matches the id's time" {
@@ -243,6 +265,8 @@ setup() {
 	local f
 	f=$(ready_file q "80.$output,0")
 	run -0 grep -cE '^size 0+$' "$f"
+	# The file is the header alone, and its name says so.
+	assert_equal "$(tail -c 2 "$f" | od -An -c | tr -d ' ')" '\n\n'
 }
 
 @test "a queue the user may not write to is 77" {

@@ -18,6 +18,10 @@ setup() {
 	assert_equal "${#lines[@]}" 2
 	[[ ${lines[0]} =~ $RECEIPT_RE ]] || fail "bad receipt '${lines[0]}'"
 	assert_equal "$(cut -d, -f1,2 <<<"${lines[0]}")" "80.$id,1"
+	# SIZE is the size of the message file, GROUP is empty (no FIFO).
+	assert_equal "$(cut -d, -f3 <<<"${lines[0]}")" \
+		"$(stat -c %s "$WQ_DIR/q/cur/${lines[0]}")"
+	assert_equal "$(cut -d, -f4 <<<"${lines[0]}")" ""
 	assert_equal "${lines[1]}" hello
 }
 
@@ -40,13 +44,13 @@ setup() {
 	t0=$(now_ms)
 	run -0 wq-recv -L q
 	t1=$(now_ms)
-	d=$(cut -d, -f3 <<<"${lines[0]}")
+	d=$(cut -d, -f5 <<<"${lines[0]}")
 	((d >= t0 + 30000 - 1000 && d <= t1 + 30000 + 1000)) ||
 		fail "deadline $d not 30 s after $t0..$t1"
 	run -0 wq-send q y
 	t0=$(now_ms)
 	run -0 wq-recv -L -v 600 q
-	d=$(cut -d, -f3 <<<"${lines[0]}")
+	d=$(cut -d, -f5 <<<"${lines[0]}")
 	((d >= t0 + 600000 - 1000 && d <= t0 + 600000 + 3000)) ||
 		fail "deadline $d not 600 s after $t0"
 }

@@ -23,7 +23,7 @@ setup() {
 	assert_line "WQ_QUEUE=q"
 	assert_line "WQ_ID=$id"
 	assert_line "WQ_RECEIVE_COUNT=1"
-	assert_line --regexp "^WQ_RECEIPT=80\\.$id,1,[0-9]+,[0-9a-f]{16}\$"
+	assert_line --regexp "^WQ_RECEIPT=80\\.$id,1,[0-9]+,,[0-9]+,[0-9a-f]{16}\$"
 }
 
 @test "COMMAND arguments are passed as is" {
@@ -66,7 +66,10 @@ setup() {
 	run wq-recv --retry-delay 2 q -- false
 	assert_stat q 0 1 0
 	run -0 ls "$WQ_DIR/q/cur"
-	assert_output --regexp "^80\\.$id,1,[0-9]+,delayed\$"
+	assert_output --regexp "^80\\.$id,1,[0-9]+,,[0-9]+,delayed\$"
+	# The delayed entry's SIZE is still the size of its file.
+	assert_equal "$(cut -d, -f3 <<<"$output")" \
+		"$(stat -c %s "$WQ_DIR/q/cur/$output")"
 	run -1 wq-recv q
 	wait_for 8 stat_is q ready 1
 	assert_equal "$(stat_get q delayed)" 0

@@ -57,9 +57,9 @@ take() {
 	run -0 wq-ack --release --delay 2 q "$RECEIPT"
 	assert_stat q 0 1 0
 	run -0 ls "$WQ_DIR/q/cur"
-	assert_output --regexp "^80\\.$id,1,[0-9]+,delayed\$"
+	assert_output --regexp "^80\\.$id,1,[0-9]+,,[0-9]+,delayed\$"
 	local d
-	d=$(cut -d, -f3 <<<"$output")
+	d=$(cut -d, -f5 <<<"$output")
 	local now
 	now=$(now_ms)
 	((d > now && d <= now + 3000)) || fail "deadline $d, now $now"
@@ -89,11 +89,12 @@ take() {
 	assert_equal "${#lines[@]}" 1
 	local new=$output
 	[[ $new =~ $RECEIPT_RE ]] || fail "bad receipt '$new'"
-	# Same ID, count and nonce; a later deadline.
+	# Same ID, count, size, group and nonce; a later deadline.
 	assert_equal "${new%%,*}" "${RECEIPT%%,*}"
-	assert_equal "$(cut -d, -f2,4 <<<"$new")" "$(cut -d, -f2,4 <<<"$RECEIPT")"
+	assert_equal "$(cut -d, -f2,3,4,6 <<<"$new")" \
+		"$(cut -d, -f2,3,4,6 <<<"$RECEIPT")"
 	local d
-	d=$(cut -d, -f3 <<<"$new")
+	d=$(cut -d, -f5 <<<"$new")
 	((d >= t0 + 600000 - 1000 && d <= t0 + 600000 + 3000)) ||
 		fail "deadline $d not 600 s after $t0"
 	assert_file_exists "$WQ_DIR/q/cur/$new"
@@ -212,16 +213,18 @@ take() {
 	local before
 	before=$(tree q)
 	run -1 --separate-stderr wq-ack q \
-		"80.0000000000000001.1.1.00000000.nohost,1,1,0123456789abcdef"
+		"80.0000000000000001.1.1.00000000.nohost,1,110,,1,0123456789abcdef"
 	assert_err ack q
 	assert_equal "$(tree q)" "$before"
 }
 
 @test "a ready message cannot be acked by forging a receipt (1)" {
 	run -0 wq-send q x
-	local id=$output before
+	local id=$output before size
 	before=$(tree q)
-	run -1 --separate-stderr wq-ack q "80.$id,0,1,0123456789abcdef"
+	# The ready entry's name, made into a well-formed receipt.
+	size=$(stat -c %s "$(ready_file q "80.$id,0")")
+	run -1 --separate-stderr wq-ack q "80.$id,0,$size,,1,0123456789abcdef"
 	assert_equal "$(tree q)" "$before"
 }
 
@@ -286,7 +289,7 @@ take() {
 
 @test "a missing queue is 66" {
 	run -66 --separate-stderr wq-ack nope \
-		"80.0000000000000001.1.1.00000000.nohost,1,1,0123456789abcdef"
+		"80.0000000000000001.1.1.00000000.nohost,1,110,,1,0123456789abcdef"
 	assert_err ack nope 'wq-create'
 }
 

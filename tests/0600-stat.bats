@@ -132,9 +132,12 @@ make_state() {
 	local t id f body=old
 	t=$(($(now_ms) - 3600000))
 	id=$(printf '%016x.1.1.00000000.otherhost' $((t * 1000)))
-	# It has been ready since it was sent: in the bucket of that time.
-	f="$(ready_dir q $((t * 1000)))/80.$id,0"
-	printf 'wq 1\nid %s\nsent %s\nsize %s\n\n%s' "$id" "$t" ${#body} "$body" >"$f"
+	f="$BATS_TEST_TMPDIR/msg"
+	printf 'wq 1\nid %s\nsent %s\nqueue q\nsize %s\n\n%s' "$id" "$t" ${#body} "$body" >"$f"
+	# It has been ready since it was sent: in the bucket of that time,
+	# named 80.ID,0,SIZE, with the size of the file.
+	f=$(put_ready q $((t * 1000)) "$f" "80.$id,0")
+	assert_ready q "80.$id,0"
 	run -0 wq-send q young
 	local age
 	age=$(stat_age q)
@@ -174,6 +177,7 @@ make_state() {
 		fail "expected 4 message files"
 	as_nobody wq-stat --json q >"$BATS_TEST_TMPDIR/json"
 	run -0 jq -rs '[.[] | .. | objects | select(has("ready"))][0]
-		| "\(.ready) \(.delayed) \(.inflight) \(.total)"' "$BATS_TEST_TMPDIR/json"
-	assert_output "2 1 1 4"
+		| "\(.ready) \(.delayed) \(.inflight) \(.total) \(.bytes)"' "$BATS_TEST_TMPDIR/json"
+	# The bytes too: they come from the SIZE in each entry's name.
+	assert_output "2 1 1 4 $(file_bytes q)"
 }

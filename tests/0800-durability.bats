@@ -47,13 +47,14 @@ re_escape() {
 # LEAF_SYNC: the fsync of any leaf bucket of q.
 LEAF_SYNC="fsync\\([0-9]+<[^>]*/q/new/$LEAF_RE>\\)"
 
-# rename_re ID [COUNT]: the rename of tmp/ID to 80.ID,COUNT (COUNT 0 if not
-# given) in a leaf bucket below new/, whether the new/ fd and a relative
-# path (shown with strace -y) or a whole path.
+# rename_re ID [COUNT]: the rename of tmp/ID to 80.ID,COUNT,SIZE, (COUNT 0
+# if not given, any SIZE, no GROUP) in a leaf bucket below new/, whether
+# the new/ fd and a relative path (shown with strace -y) or a whole path.
 rename_re() {
-	local eid
+	local eid name
 	eid=$(re_escape "$1")
-	echo "rename.*/q/tmp/$eid\"?, \"[^\"]*/q/new/$LEAF_RE/80\\.$eid,${2:-0}\"|rename.*<[^>]*/q/tmp>, \"$eid\", [0-9]+<[^>]*/q/new>, \"$LEAF_RE/80\\.$eid,${2:-0}\""
+	name="80\\.$eid,${2:-0},[0-9]+,"
+	echo "rename.*/q/tmp/$eid\"?, \"[^\"]*/q/new/$LEAF_RE/$name\"|rename.*<[^>]*/q/tmp>, \"$eid\", [0-9]+<[^>]*/q/new>, \"$LEAF_RE/$name\""
 }
 
 # RENAMED: a rename that succeeded (one that failed because the bucket was
@@ -132,6 +133,12 @@ assert_made_dirs_synced() {
 	assert_equal "$(count 'mkdir.* = 0$')" 6
 	assert_made_dirs_synced
 	assert_ready q "80.$id,0"
+	# The rename gave the message its final name, with the SIZE of the
+	# file in it (assert_ready checked that SIZE).
+	local name
+	name=$(basename "$(ready_file q "80.$id,0")")
+	grep -E -- "$RENAMED" "$TRACE" | grep -qF "/$name\"" ||
+		fail "no rename to $name in:$(printf '\n')$(cat "$TRACE")"
 }
 
 @test "--sync always with several BODY arguments: every id after its sync" {
@@ -295,7 +302,10 @@ assert_made_dirs_synced() {
 @test "a torn message (size mismatch) in new/ is skipped, never shown" {
 	wq-create q
 	local id=0000000000000001.1.1.00000000.host
-	printf 'wq 1\nid %s\nsent 1\nsize 10\n\nabc' "$id" >"$(ready_dir q 1)/80.$id,0"
+	# Named with the file's real SIZE: only its header says it is torn.
+	printf 'wq 1\nid %s\nsent 1\nsize 10\n\nabc' "$id" >"$IN"
+	put_ready q 1 "$IN" "80.$id,0" >/dev/null
+	assert_ready q "80.$id,0"
 	run -0 wq-send q good
 	run -0 wq-recv -n 2 -l q
 	assert_output good
@@ -306,7 +316,9 @@ assert_made_dirs_synced() {
 @test "a torn message alone gives exit 1" {
 	wq-create q
 	local id=0000000000000001.1.1.00000000.host
-	printf 'wq 1\nid %s\nsent 1\nsize 10\n\nabcdefghijklmnop' "$id" >"$(ready_dir q 1)/80.$id,0"
+	printf 'wq 1\nid %s\nsent 1\nsize 10\n\nabcdefghijklmnop' "$id" >"$IN"
+	put_ready q 1 "$IN" "80.$id,0" >/dev/null
+	assert_ready q "80.$id,0"
 	run -1 wq-recv q
 	refute_output --partial abc
 	run -1 wq-recv -L --json q
@@ -317,7 +329,9 @@ assert_made_dirs_synced() {
 	local id t
 	t=$(now_ms)
 	id=$(printf '%016x.1.1.00000000.otherhost' $((t * 1000)))
-	printf 'wq 1\nid %s\nsent %s\nsize 3\n\nabc' "$id" "$t" >"$(ready_dir q $((t * 1000)))/80.$id,0"
+	printf 'wq 1\nid %s\nsent %s\nsize 3\n\nabc' "$id" "$t" >"$IN"
+	put_ready q $((t * 1000)) "$IN" "80.$id,0" >/dev/null
+	assert_ready q "80.$id,0"
 	run -0 wq-recv --json q
 	jq -e --arg id "$id" '.id == $id and .body == "abc" and .receive_count == 1' <<<"$output"
 }

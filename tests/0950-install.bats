@@ -14,6 +14,8 @@ ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 	for f in bin/wq-create bin/wq-send bin/wq-recv bin/wq-ack bin/wq-stat \
 		bin/wq-rm share/man/man1/wq-rm.1 \
 		share/bash-completion/completions/wq-rm \
+		bin/wq-redrive share/man/man1/wq-redrive.1 \
+		share/bash-completion/completions/wq-redrive \
 		include/wq.h lib/libwq.a lib/libwq.so lib/libwq.so.0 \
 		lib/pkgconfig/libwq.pc share/man/man1/wq-recv.1 \
 		share/man/man5/wq.5 share/man/man7/wq.7 \

@@ -122,13 +122,19 @@ queue_path() {
 
 # Ready messages live in a bucket tree below new/ (see lib/bucket.c):
 #
-#	new/RR/TTTTTT/TT/TT/TT/T/RR.ID,COUNT
+#	new/RR/TTTTTT/TT/TT/TT/T/RR.ID,COUNT,SIZE,GROUP
 #
 # RR is the rank ("80" for now), the five levels below split the time in
 # microseconds at which the message became ready, as 16 hex digits, into
 # digits 0-5, 6-7, 8-9, 10-11 and 12.  Empty buckets may linger until a
 # consumer prunes them, so tests count and find message files, not
-# directory entries.
+# directory entries.  The name of a message file (lib/name.c) carries its
+# receive COUNT, the SIZE in bytes of the whole file (header and body), and
+# its FIFO message GROUP, empty on other queues: a plain message is
+# 80.ID,0,110, (with the trailing comma).  An entry of cur/ (a lease, or a
+# delayed message) adds ,DEADLINE,NONCE: the fields are 1 RR.ID, 2 COUNT,
+# 3 SIZE, 4 GROUP, 5 DEADLINE (ms since the epoch) and 6 NONCE (16 hex
+# digits, or "delayed").
 
 # TIME_RE: the time levels of a bucket path; LEAF_RE: a leaf bucket path
 # relative to new/ (extended regexes, unanchored).
@@ -147,29 +153,49 @@ nready() {
 	fi
 }
 
-# ready_file QUEUE NAME: the path of the ready message file NAME (such as
-# 80.ID,0) under new/; fails unless there is exactly one, in a leaf bucket
-# of the right shape whose rank is the rank of NAME.
+# ready_file QUEUE NAME [GROUP]: the path of the ready message file of
+# NAME (such as 80.ID,0: rank, id and receive count) under new/, named
+# NAME,SIZE,GROUP (GROUP empty if not given); fails unless there is
+# exactly one, in a leaf bucket of the right shape whose rank is the rank
+# of NAME, and its SIZE is the size of the file.
 ready_file() {
-	local d found n
+	local d found n name size
 	d="$(queue_path "$1")/new"
-	found=$(find "$d" -mindepth 1 -name "$2" ! -type d)
+	found=$(find "$d" -mindepth 1 -name "$2,*,${3-}" ! -type d)
 	n=$(printf '%s' "$found" | grep -c '^')
 	if [ "$n" -ne 1 ]; then
-		echo "ready_file: $n files named '$2' under $d: $found" >&2
+		echo "ready_file: $n files named '$2,SIZE,${3-}' under $d: $found" >&2
 		return 1
 	fi
 	if ! [[ ${found#"$d/"} =~ ^${2%%.*}/$TIME_RE/[^/]+$ ]]; then
 		echo "ready_file: '$found' is not in a leaf bucket of $d" >&2
 		return 1
 	fi
+	name=${found##*/}
+	if ! [[ $name =~ ^[0-9a-f]{2}\.[^,]+,[0-9]+,([0-9]+),[^,]*$ ]]; then
+		echo "ready_file: '$name' is not RR.ID,COUNT,SIZE,GROUP" >&2
+		return 1
+	fi
+	size=$(stat -c %s "$found")
+	if [ "${BASH_REMATCH[1]}" != "$size" ]; then
+		echo "ready_file: '$name': SIZE is not the file's $size bytes" >&2
+		return 1
+	fi
 	echo "$found"
 }
 
-# assert_ready QUEUE NAME: the ready message file NAME exists in a leaf.
+# entry_name FILE RR.ID,COUNT [GROUP]: the new/ name of the message file
+# FILE: RR.ID,COUNT,SIZE,GROUP with the size of FILE (for hand-written
+# messages).
+entry_name() {
+	echo "$2,$(stat -c %s "$1"),${3-}"
+}
+
+# assert_ready QUEUE NAME [GROUP]: the ready message file of NAME (such as
+# 80.ID,0) exists in a leaf, with the right SIZE and GROUP in its name.
 assert_ready() {
 	local f
-	f=$(ready_file "$1" "$2") || fail "no ready message $2 in $1"
+	f=$(ready_file "$1" "$2" "${3-}") || fail "no ready message $2 in $1"
 	assert_file_exists "$f"
 }
 
@@ -194,6 +220,16 @@ ready_dir() {
 	local d
 	d="$(queue_path "$1")/new/$(leaf_for "${2:-$(now_us)}")"
 	mkdir -p "$d" && echo "$d"
+}
+
+# put_ready QUEUE US FILE RR.ID,COUNT: move the hand-written message FILE
+# into the leaf bucket of QUEUE for a message ready since US microseconds,
+# under its entry name (entry_name), and print its new path.
+put_ready() {
+	local d name
+	d=$(ready_dir "$1" "$2") || return 1
+	name=$(entry_name "$3" "$4") || return 1
+	mv "$3" "$d/$name" && echo "$d/$name"
 }
 
 # spool_untouched: the spool root does not exist or is empty.
@@ -277,8 +313,9 @@ assert_err_prefix() {
 
 # ID_RE: the message id grammar.
 ID_RE='^[0-9a-f]{16}\.[0-9a-f]+\.[0-9a-f]+\.[0-9a-f]{8}\.[A-Za-z0-9_-]{1,64}$'
-# RECEIPT_RE: the lease receipt grammar (PP.ID,COUNT,DEADLINE,NONCE).
-RECEIPT_RE='^[0-9a-f]{2}\.[0-9a-f]{16}\.[0-9a-f]+\.[0-9a-f]+\.[0-9a-f]{8}\.[A-Za-z0-9_-]{1,64},[0-9]+,[0-9]+,[0-9a-f]{16}$'
+# RECEIPT_RE: the lease receipt grammar (RR.ID,COUNT,SIZE,GROUP,DEADLINE,
+# NONCE; GROUP empty outside FIFO queues).
+RECEIPT_RE='^[0-9a-f]{2}\.[0-9a-f]{16}\.[0-9a-f]+\.[0-9a-f]+\.[0-9a-f]{8}\.[A-Za-z0-9_-]{1,64},[0-9]+,[0-9]+,([A-Za-z0-9][A-Za-z0-9._-]{0,63})?,[0-9]+,[0-9a-f]{16}$'
 
 # sane_host: the host name as it appears in message ids.
 sane_host() {
