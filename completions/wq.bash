@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # bash completion for the wq commands: wq-create, wq-send, wq-recv, wq-ack,
-# wq-stat and wq-rm.  Queue names come from listing the spool: -d DIR or
+# wq-stat, wq-rm and wq-redrive.  Queue names come from listing the spool: -d DIR or
 # --dir DIR on the command line, else $WQ_DIR, else
 # ${XDG_DATA_HOME:-$HOME/.local/share}/wq.
 # A queue is a directory of the spool that holds a file named "policy".
@@ -100,6 +100,16 @@ _wq_reply_words()
 	mapfile -t COMPREPLY < <(compgen -W "$1" -- "$2")
 }
 
+# _wq_reply_queue_list CUR: complete the last queue of a comma-separated
+# list, such as the subscribers of --fanout.
+_wq_reply_queue_list()
+{
+	local cur=$1 pre=''
+	[[ $cur == *,* ]] && pre=${cur%,*},
+	compopt -o nospace 2>/dev/null
+	mapfile -t COMPREPLY < <(compgen -P "$pre" -W "$(_wq_queues)" -- "${cur##*,}")
+}
+
 _wq_reply_queues()
 {
 	local cur=$1
@@ -122,12 +132,21 @@ _wq_complete()
 
 	case $cmd in
 	wq-create)
-		opts="$common -p --parents -u --update --visibility --sync"
-		shortargs=d longargs='--dir --visibility --sync'
+		opts="$common -p --parents -u --update --visibility --delay
+		    --retention --max-receives --dead-letter --max-size
+		    --max-depth --fifo --dedup-window --content-dedup
+		    --compress --sync --fanout --clock-skew --mode --group"
+		shortargs=d
+		longargs='--dir --visibility --delay --retention --max-receives
+		    --dead-letter --max-size --max-depth --dedup-window
+		    --compress --sync --fanout --clock-skew --mode --group'
 		;;
 	wq-send)
-		opts="$common -0 --null -l --lines -f --file -q --quiet"
-		shortargs=df longargs='--dir --file'
+		opts="$common -0 --null -l --lines -f --file -q --quiet
+		    -p --priority --delay --at -a --attr --group --dedup"
+		shortargs=dfpa
+		longargs='--dir --file --priority --delay --at --attr --group
+		    --dedup'
 		;;
 	wq-recv)
 		opts="$common -0 --null -f --follow -l --lines -L --lease
@@ -137,7 +156,7 @@ _wq_complete()
 		longargs='--dir --count --wait --visibility --jobs --retry-delay'
 		;;
 	wq-ack)
-		opts="$common --release --delay --extend"
+		opts="$common --release --delay --extend --dead"
 		shortargs=d longargs='--dir --delay --extend'
 		;;
 	wq-stat)
@@ -149,6 +168,10 @@ _wq_complete()
 	wq-rm)
 		opts="$common -f --force -P --purge -v --verbose"
 		shortargs=d longargs='--dir'
+		;;
+	wq-redrive)
+		opts="$common -n --count -q --quiet --to"
+		shortargs=dn longargs='--dir --count --to'
 		;;
 	*)
 		return 0
@@ -162,7 +185,8 @@ _wq_complete()
 		prev=${COMP_WORDS[COMP_CWORD - 1]} cur=
 	fi
 
-	_wq_scan "$shortargs" "$longargs"
+	# shellcheck disable=SC2086 # word splitting of $longargs is wanted
+	_wq_scan "$shortargs" "$(printf '%s ' $longargs)"
 
 	# The command run by "wq-recv QUEUE -- COMMAND [ARG...]".
 	if ((_wq_cmdpos > 0)); then
@@ -186,6 +210,28 @@ _wq_complete()
 		[[ $cmd == wq-create ]] && _wq_reply_words 'always batch none' "$cur"
 		return 0
 		;;
+	--compress)
+		[[ $cmd == wq-create ]] && _wq_reply_words 'never auto always' "$cur"
+		return 0
+		;;
+	--dead-letter | --to)
+		_wq_reply_queues "$cur"
+		return 0
+		;;
+	--fanout)
+		if [[ $cur == */* ]]; then
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+		else
+			_wq_reply_queue_list "$cur"
+		fi
+		return 0
+		;;
+	--group)
+		[[ $cmd == wq-create ]] &&
+		    mapfile -t COMPREPLY < <(compgen -g -- "$cur")
+		return 0
+		;;
 	-f | --file)
 		if [[ $cmd == wq-send ]]; then
 			compopt -o filenames 2>/dev/null
@@ -201,11 +247,19 @@ _wq_complete()
 		fi
 		;;
 	--visibility | --delay | --extend | --retry-delay | --count | \
-	    --wait | --jobs | --interval | --warn | --crit)
+	    --wait | --jobs | --interval | --warn | --crit | --retention | \
+	    --max-receives | --max-size | --max-depth | --dedup-window | \
+	    --clock-skew | --mode | --priority | --at | --attr | --dedup)
 		return 0
 		;;
-	-n | -w | -v | -j)
+	-n)
+		[[ $cmd == wq-recv || $cmd == wq-redrive ]] && return 0
+		;;
+	-w | -v | -j)
 		[[ $cmd == wq-recv ]] && return 0
+		;;
+	-p | -a)
+		[[ $cmd == wq-send ]] && return 0
 		;;
 	-i)
 		[[ $cmd == wq-stat ]] && return 0
@@ -222,7 +276,7 @@ _wq_complete()
 	wq-create | wq-stat | wq-rm)
 		_wq_reply_queues "$cur"
 		;;
-	wq-send | wq-recv)
+	wq-send | wq-recv | wq-redrive)
 		((_wq_npos == 0)) && _wq_reply_queues "$cur"
 		((_wq_npos > 0)) && [[ $cmd == wq-recv ]] &&
 		    _wq_reply_words '--' "$cur"
@@ -238,4 +292,5 @@ _wq_complete()
 	return 0
 }
 
-complete -F _wq_complete wq-create wq-send wq-recv wq-ack wq-stat wq-rm
+complete -F _wq_complete wq-create wq-send wq-recv wq-ack wq-stat wq-rm \
+    wq-redrive

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # fish completion for the wq commands: wq-create, wq-send, wq-recv, wq-ack,
-# wq-stat and wq-rm.  Queue names come from listing the spool: -d DIR or
+# wq-stat, wq-rm and wq-redrive.  Queue names come from listing the spool: -d DIR or
 # --dir DIR on the command line, else $WQ_DIR, else
 # ${XDG_DATA_HOME:-$HOME/.local/share}/wq.
 # A queue is a directory of the spool that holds a file named "policy".
@@ -45,6 +45,17 @@ function __wq_queues
     end
 end
 
+# Print the queues of the spool, each after the comma-separated queues
+# already typed in the current token: the subscribers of --fanout.
+function __wq_queue_list
+    set -l cur (commandline -ct)
+    set -l pre (string replace -r -- '^--fanout=' '' $cur)
+    set pre (string replace -r -- '[^,]*$' '' $pre)
+    for q in (__wq_queues)
+        echo $pre$q
+    end
+end
+
 # Print the operands before the cursor, skipping options and their
 # arguments; "--" after the queue of wq-recv is printed too.
 function __wq_operands
@@ -53,8 +64,12 @@ function __wq_operands
     set -e tokens[1]
     set -l argopts -d --dir --visibility --sync --delay --extend
     switch $cmd
+        case wq-create
+            set -a argopts --retention --max-receives --dead-letter --max-size --max-depth --dedup-window --compress --fanout --clock-skew --mode --group
         case wq-send
-            set -a argopts -f --file
+            set -a argopts -f --file -p --priority --at -a --attr --group --dedup
+        case wq-redrive
+            set -a argopts -n --count --to
         case wq-recv
             set -a argopts -n --count -w --wait -v --visibility -j --jobs --retry-delay
         case wq-stat
@@ -111,18 +126,32 @@ function __wq_receipts
     echo -
 end
 
-for c in wq-create wq-send wq-recv wq-ack wq-stat wq-rm
+for c in wq-create wq-send wq-recv wq-ack wq-stat wq-rm wq-redrive
     complete -c $c -f
     complete -c $c -n 'not __wq_in_command' -s d -l dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Use DIR as the spool root'
     complete -c $c -n 'not __wq_in_command' -s h -l help -d 'Print a usage message and exit'
     complete -c $c -n 'not __wq_in_command' -s V -l version -d 'Print the version and exit'
 end
 
-# wq-create [-pu] [-d DIR] [--visibility SECS] [--sync always|batch|none] QUEUE...
+# wq-create [-pu] [-d DIR] [policy options] QUEUE...
 complete -c wq-create -s p -l parents -d 'No error if the queue exists'
 complete -c wq-create -s u -l update -d 'Change the policy of an existing queue'
 complete -c wq-create -l visibility -x -d 'Default lease in seconds'
+complete -c wq-create -l delay -x -d 'Default delivery delay in seconds'
+complete -c wq-create -l retention -x -d 'Drop or dead-letter messages older than SECS'
+complete -c wq-create -l max-receives -x -d 'Dead-letter after N receives'
+complete -c wq-create -l dead-letter -x -a '(__wq_queues)' -d 'Where dead letters go'
+complete -c wq-create -l max-size -x -d 'Largest message body in bytes'
+complete -c wq-create -l max-depth -x -d 'Refuse sends beyond N messages'
+complete -c wq-create -l fifo -d 'Strict order within message groups'
+complete -c wq-create -l dedup-window -x -d 'How long deduplication ids count'
+complete -c wq-create -l content-dedup -d 'Deduplicate by body when no id is given'
+complete -c wq-create -l compress -x -a 'never auto always' -d 'Zstd compression of bodies'
 complete -c wq-create -l sync -x -a 'always batch none' -d 'Durability of sent messages'
+complete -c wq-create -l fanout -x -a '(__wq_queue_list)' -d 'Make a topic that delivers to each listed queue'
+complete -c wq-create -l clock-skew -x -d 'Tolerated clock skew between hosts'
+complete -c wq-create -l mode -x -d 'Directory mode, such as 2770, to share the queue'
+complete -c wq-create -l group -x -a '(__fish_complete_groups)' -d 'Owning group, to share the queue'
 complete -c wq-create -a '(__wq_queues)' -d Queue
 
 # wq-send [-0lq] [-d DIR] [-f FILE]... QUEUE [BODY...]
@@ -130,6 +159,12 @@ complete -c wq-send -s 0 -l null -d 'One message per NUL-terminated record of st
 complete -c wq-send -s l -l lines -d 'One message per line of stdin'
 complete -c wq-send -s f -l file -r -F -d 'Send the contents of FILE as one message'
 complete -c wq-send -s q -l quiet -d 'Do not print message ids'
+complete -c wq-send -s p -l priority -x -d 'Priority, -100 (least urgent) to 100 (most)'
+complete -c wq-send -l delay -x -d 'Ready only after SECS'
+complete -c wq-send -l at -x -d 'Ready only at TIME (@EPOCH or ISO 8601)'
+complete -c wq-send -s a -l attr -x -d 'An attribute KEY=VALUE of the messages'
+complete -c wq-send -l group -x -d 'Message group of a FIFO queue'
+complete -c wq-send -l dedup -x -d 'Deduplication id: a repeat is not sent again'
 complete -c wq-send -n __wq_no_operand -a '(__wq_queues)' -d Queue
 
 # wq-recv [-0flL] [-d DIR] [-n N] [-w SECS] [-v SECS] [-j N] [--json] [--peek]
@@ -155,6 +190,7 @@ complete -c wq-recv -n '__wq_in_command; and not __wq_command_word' -F
 complete -c wq-ack -l release -d 'Return the messages to the queue'
 complete -c wq-ack -l delay -x -d 'With --release, ready again after SECS'
 complete -c wq-ack -l extend -x -d 'Extend the leases to SECS from now'
+complete -c wq-ack -l dead -d 'Move them to the dead-letter queue now'
 complete -c wq-ack -n __wq_no_operand -a '(__wq_queues)' -d Queue
 complete -c wq-ack -n 'not __wq_no_operand' -a '(__wq_receipts)' -d Receipt
 
@@ -173,3 +209,9 @@ complete -c wq-rm -s f -l force -d 'No error if a queue does not exist'
 complete -c wq-rm -s P -l purge -d 'Delete the messages, keep the queues'
 complete -c wq-rm -s v -l verbose -d 'Print what was removed'
 complete -c wq-rm -a '(__wq_queues)' -d Queue
+
+# wq-redrive [-q] [-d DIR] [-n N] [--to QUEUE] DEAD-LETTER-QUEUE
+complete -c wq-redrive -s n -l count -x -d 'Move at most N messages'
+complete -c wq-redrive -s q -l quiet -d 'Do not print how many were moved'
+complete -c wq-redrive -l to -x -a '(__wq_queues)' -d 'Move them to QUEUE, not where they came from'
+complete -c wq-redrive -n __wq_no_operand -a '(__wq_queues)' -d 'Dead-letter queue'
