@@ -88,6 +88,22 @@ wqx_warn(int err, const char *queue, const char *fmt, ...)
 	return status;
 }
 
+/* "wq-CMD: QUEUE: what happened", no reason added; exit with status. */
+void
+wqx_fail(int status, const char *queue, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", getprogname());
+	if (queue != NULL)
+		fprintf(stderr, "%s: ", queue);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
 /* The same line, then exit with err's status. */
 void
 wqx_die(int err, const char *queue, const char *fmt, ...)

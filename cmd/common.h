@@ -37,6 +37,8 @@ int	 wqx_warn(int err, const char *queue, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 noreturn void wqx_die(int err, const char *queue, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+noreturn void wqx_fail(int status, const char *queue, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 noreturn void wqx_usage_exit(const char *usage, int status);
 void	 wqx_common_option(int ch, const char *usage);
 uint32_t wqx_seconds(const char *what, const char *arg, uint32_t min,

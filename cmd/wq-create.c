@@ -124,7 +124,7 @@ policy_option(int ch, struct wq_policy *pol)
 		return WQ_POL_FIFO;
 	case OPT_DEDUP_WINDOW:
 		pol->dedup_window = wqx_seconds("dedup window", optarg, 0,
-		    366 * 86400);
+		    WQ_DEDUP_WINDOW_MAX);
 		return WQ_POL_DEDUP_WINDOW;
 	case OPT_CONTENT_DEDUP:
 		pol->dedup = WQ_DEDUP_CONTENT;
@@ -165,6 +165,10 @@ create_failed(const char *queue, const struct wq_policy *pol, unsigned flags)
 	if (errno == EINVAL && pol->max_receives > 0 &&
 	    pol->dead_letter[0] == '\0')
 		wqx_die(EINVAL, queue, "--max-receives needs --dead-letter");
+	if (errno == EINVAL && pol->fanout[0] != '\0' &&
+	    (pol->fifo || pol->delay > 0))
+		wqx_die(EINVAL, queue, "a topic (--fanout) cannot be FIFO or "
+		    "have a delay");
 	if (errno == EINVAL)
 		wqx_die(EINVAL, queue, "policy refused: a queue name in "
 		    "--dead-letter or --fanout is invalid");

@@ -20,7 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <stdnoreturn.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #include "common.h"
 
@@ -99,6 +102,22 @@ output(struct wq_msg *m, const struct opts *o)
 	return fflush(stdout) == EOF || ferror(stdout) ? -1 : 0;
 }
 
+/*
+ * A claim failed.  The likely cause worth naming: a message due for the
+ * dead-letter queue (max-receives, retention) when that queue is gone.
+ */
+static noreturn void
+claim_failed(struct wq_consumer *c)
+{
+	const struct wq_policy *p = wq_queue_policy(wq_consumer_queue(c));
+
+	if (errno == ENOENT && p->dead_letter[0] != '\0')
+		wqx_die(ENOENT, qname, "cannot dead-letter a message: no "
+		    "queue %s (create it with wq-create %s)", p->dead_letter,
+		    p->dead_letter);
+	wqx_die(errno, qname, "cannot claim message");
+}
+
 /* Claim one message, waiting until `until` (ms) at most. */
 static struct wq_msg *
 next_message(struct wq_consumer *c, int64_t until, const sigset_t *mask)
@@ -109,7 +128,7 @@ next_message(struct wq_consumer *c, int64_t until, const sigset_t *mask)
 		if (wq_claim(c, &m) == 0)
 			return m;
 		if (errno != ENOMSG)
-			wqx_die(errno, qname, "cannot claim message");
+			claim_failed(c);
 		if (wq_now_ms() >= until)
 			return NULL;
 		if (wq_consumer_wait(c, until, mask) == -1)
@@ -191,6 +210,28 @@ command_exists(const char *cmd)
 	return found;
 }
 
+/* Remove WQ_ATTR_* and WQ_GROUP that wq-recv itself was given. */
+static void
+clear_inherited(void)
+{
+	char name[256], *eq;
+	size_t i;
+
+	(void)unsetenv("WQ_GROUP");
+	for (i = 0; environ[i] != NULL;) {
+		if (strncmp(environ[i], "WQ_ATTR_", 8) != 0 ||
+		    (eq = strchr(environ[i], '=')) == NULL ||
+		    (size_t)(eq - environ[i]) >= sizeof(name)) {
+			i++;
+			continue;
+		}
+		memcpy(name, environ[i], (size_t)(eq - environ[i]));
+		name[eq - environ[i]] = '\0';
+		if (unsetenv(name) == -1)
+			i++;
+	}
+}
+
 /* WQ_ATTR_<KEY> for each attribute, WQ_GROUP and WQ_PRIORITY. */
 static int
 export_attrs(struct wq_msg *m)
@@ -199,6 +240,7 @@ export_attrs(struct wq_msg *m)
 	const char *key, *value;
 	size_t i;
 
+	clear_inherited();
 	for (i = 0; i < wq_msg_attr_count(m); i++) {
 		if (wq_msg_attr(m, i, &key, &value) == -1)
 			return -1;
@@ -407,7 +449,7 @@ run_exec(struct wq_consumer *c, const struct opts *o, int64_t until)
 				continue;
 			}
 			if (errno != ENOMSG)
-				wqx_die(errno, qname, "cannot claim message");
+				claim_failed(c);
 			/* Nothing ready: done, unless still willing to wait. */
 			if (running == 0 && !o->follow &&
 			    (got > 0 || wq_now_ms() >= until))

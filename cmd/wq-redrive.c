@@ -63,12 +63,17 @@ main(int argc, char *argv[])
 	wqx_sandbox("stdio rpath wpath cpath");
 	s = wqx_spool(0);
 	q = wqx_queue(s, argv[0]);
+	if (to != NULL)
+		wq_queue_close(wqx_queue(s, to));	/* 66 if missing */
 	rc = wq_redrive(q, to, max, &moved);
 	if (!qflag)
 		printf("%" PRIu64 "\n", moved);
 	if (rc == -1 && errno == EDESTADDRREQ)
 		wqx_die(EINVAL, argv[0], "a message does not say which queue "
 		    "it came from: give --to QUEUE");
+	if (rc == -1 && errno == ENOENT)
+		wqx_die(ENOENT, argv[0], "the queue a message came from is "
+		    "gone (%" PRIu64 " moved; give --to QUEUE)", moved);
 	if (rc == -1)
 		wqx_die(errno, argv[0], "cannot redrive (%" PRIu64 " moved)",
 		    moved);

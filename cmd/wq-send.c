@@ -53,7 +53,7 @@ static const struct option longopts[] = {
 
 /* What the options ask of every message of this run. */
 struct send_opts {
-	int		 priority, prio_set, delay_set;
+	int		 priority, prio_set, delay_set, at_set;
 	uint32_t	 delay;
 	int64_t		 at;
 	const char	*group, *dedup;
@@ -219,8 +219,11 @@ push_attr(struct send_opts *so, char *arg)
 {
 	char *eq = strchr(arg, '=');
 
-	if (eq == NULL || eq == arg)
+	if (eq == NULL)
 		wqx_die(EINVAL, NULL, "attribute is not KEY=VALUE: %s", arg);
+	if (eq == arg)
+		wqx_fail(EX_DATAERR, NULL, "attribute has an empty key: %s",
+		    arg);
 	so->attrs = reallocarray(so->attrs, so->nattrs + 1,
 	    sizeof(*so->attrs));
 	if (so->attrs == NULL)
@@ -241,7 +244,7 @@ configure(struct wq_sender *s, struct send_opts *so)
 		    "FIFO queues serve in send order, without priorities" :
 		    "want -100 to 100");
 	if ((so->delay_set && wq_sender_delay(s, so->delay) == -1) ||
-	    (so->at != 0 && wq_sender_at(s, so->at) == -1))
+	    (so->at_set && wq_sender_at(s, so->at) == -1))
 		wqx_die(EINVAL, qname, "per-message delays do not apply to "
 		    "FIFO queues and topics (give the queue a --delay)");
 	if (so->group != NULL && wq_sender_group(s, so->group) == -1)
@@ -255,15 +258,16 @@ configure(struct wq_sender *s, struct send_opts *so)
 	for (i = 0; i < so->nattrs; i++) {
 		eq = strchr(so->attrs[i], '=');
 		*eq = '\0';
-		if (wq_sender_attr(s, so->attrs[i], eq + 1) == -1)
-			wqx_die(errno == EILSEQ && !wq_attr_key_valid(
-			    so->attrs[i]) ? EBADMSG : errno, qname,
-			    "attribute %s: %s", so->attrs[i],
-			    !wq_attr_key_valid(so->attrs[i]) ? "invalid key "
-			    "(want [A-Za-z_][A-Za-z0-9_]{0,63})" :
-			    errno == EMSGSIZE ? "too many attributes" :
-			    "invalid value (want UTF-8 text without control "
-			    "characters, up to 1024 bytes)");
+		if (wq_sender_attr(s, so->attrs[i], eq + 1) == 0)
+			continue;
+		if (errno != EILSEQ && errno != EMSGSIZE)
+			wqx_die(errno, qname, "cannot set attribute");
+		wqx_fail(EX_DATAERR, qname, "attribute %s: %s", so->attrs[i],
+		    !wq_attr_key_valid(so->attrs[i]) ? "invalid key (want "
+		    "[A-Za-z_][A-Za-z0-9_]{0,63})" : errno == EMSGSIZE ?
+		    "too many attributes (at most 64, and 3.5 KiB in all)" :
+		    "invalid value (want UTF-8 text without control "
+		    "characters, up to 1024 bytes)");
 	}
 }
 
@@ -291,6 +295,7 @@ main(int argc, char *argv[])
 			break;
 		case OPT_AT:
 			so.at = wqx_time("time", optarg);
+			so.at_set = 1;
 			break;
 		case OPT_DELAY:
 			so.delay = wqx_seconds("delay", optarg, 0,
@@ -332,7 +337,7 @@ main(int argc, char *argv[])
 		    "body arguments or -f with them");
 	if (argc > 1 && nfiles > 0)
 		wqx_die(EINVAL, qname, "body arguments and -f do not mix");
-	if (so.delay_set && so.at != 0)
+	if (so.delay_set && so.at_set)
 		wqx_die(EINVAL, qname, "--delay and --at do not mix");
 	if (so.dedup != NULL && (argc > 2 || nfiles > 1 || delim != -1))
 		wqx_die(EINVAL, qname, "--dedup names one message: one BODY, "
@@ -343,9 +348,15 @@ main(int argc, char *argv[])
 	if ((s = wq_sender_open(q)) == NULL)
 		wqx_die(errno, qname, "cannot send");
 	configure(s, &so);
-	if (argc > 1)
+	if (argc > 1) {
+		/* All or nothing: no body is sent if one is too large. */
+		for (i = 1; i < argc; i++)
+			if (strlen(argv[i]) > wq_queue_policy(q)->max_size)
+				wqx_die(EMSGSIZE, qname, "message %d of %zu "
+				    "bytes: nothing sent", i, strlen(argv[i]));
 		for (i = 1; i < argc; i++)
 			add(s, argv[i], strlen(argv[i]));
+	}
 	else if (nfiles > 0)
 		send_files(s, files, nfiles);
 	else if (delim != -1)

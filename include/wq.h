@@ -34,8 +34,12 @@
 #define WQ_PRIORITY_MAX	100	/* most urgent: served first */
 #define WQ_ATTR_KEY_MAX	64	/* longest attribute key */
 #define WQ_ATTR_VALUE_MAX 1024	/* longest attribute value */
+#define WQ_ATTR_MAX	64	/* attributes of one message */
 #define WQ_FANOUT_MAX	32	/* subscribers of one topic */
 #define WQ_DEDUP_ID_MAX	128	/* longest deduplication id */
+/* Shorter than the 36 hours after which tmp/ leftovers are swept, so a
+ * crashed first sender's message is still there for a repeat to commit. */
+#define WQ_DEDUP_WINDOW_MAX (24 * 3600)
 #define WQ_DELAY_MAX	(366 * 24 * 3600)	/* longest delay, seconds */
 #define WQ_SEND_GROUP_MAX 1000	/* messages a sender holds before a commit */
 

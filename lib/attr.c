@@ -65,7 +65,7 @@ wq_msg_parse_attrs(struct wq_msg *m, char *hdr, size_t len)
 		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
 			break;
 		*nl = '\0';
-		if (strncmp(line, "attr ", 5) == 0 && n < WQ_ATTR_COUNT_MAX &&
+		if (strncmp(line, "attr ", 5) == 0 && n < WQ_ATTR_MAX &&
 		    (sp = strchr(line + 5, ' ')) != NULL) {
 			*sp = '\0';
 			m->attr_key[n] = line + 5;

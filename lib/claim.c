@@ -156,10 +156,18 @@ int
 wq_claimed(struct wq_consumer *c, const char *target,
     const struct wq_entry *e, struct wq_msg **mp)
 {
-	int why;
+	int why, saved;
 
-	if ((why = wq_retire_reason(c->q, e, wq_now_ms())) != 0)
-		return wq_retire(c->q, target, e, why) == -1 ? -1 : WQ_RETIRED;
+	if ((why = wq_retire_reason(c->q, e, wq_now_ms())) != 0) {
+		if (wq_retire(c->q, target, e, why) == 0)
+			return WQ_RETIRED;
+		/* The dead-letter queue is missing or full: put the message
+		 * back as it was, rather than hide it for a lease. */
+		saved = errno;
+		(void)wq_retry(c->q, target, 0);
+		errno = saved;
+		return -1;
+	}
 	if ((*mp = wq_msg_load(c->q, c->q->curfd, target, e)) != NULL)
 		return WQ_CLAIMED;
 	if (errno != EBADMSG)

@@ -7,6 +7,8 @@
  * leased to it in cur/), so no two consumers move one message twice, and
  * the move is one rename: a crash leaves it either here or there.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,94 +73,128 @@ wq_retire(struct wq_queue *q, const char *name, const struct wq_entry *e,
 	return wq_fifo_unlock(q, e);
 }
 
+#define TARGETS_MAX	32	/* queues a redrive keeps open */
+
 struct target {
 	char		 name[256];
 	struct wq_queue	*q;
 };
 
-/* The queue a redriven message goes to, opened once per name. */
-static struct wq_queue *
-redrive_target(struct wq_queue *dlq, const char *ref, struct target *cache,
-    size_t *n, size_t max)
+struct targets {
+	struct target	 t[TARGETS_MAX];
+	size_t		 n;
+};
+
+static void
+targets_close(struct targets *ts)
 {
 	size_t i;
 
-	for (i = 0; i < *n; i++)
-		if (strcmp(cache[i].name, ref) == 0)
-			return cache[i].q;
-	if (*n == max) {
-		errno = ENFILE;
-		return NULL;
-	}
-	if ((cache[*n].q = wq_queue_open_beside(dlq, ref)) == NULL)
-		return NULL;
-	strlcpy(cache[*n].name, ref, sizeof(cache[*n].name));
-	return cache[(*n)++].q;
+	for (i = 0; i < ts->n; i++)
+		wq_queue_close(ts->t[i].q);
+	ts->n = 0;
 }
 
-/* Move one claimed message of dlq to where it came from (or to `to`). */
+/* The queue a redriven message goes to, opened once per name. */
+static struct wq_queue *
+redrive_target(struct wq_queue *dlq, const char *ref, struct targets *ts)
+{
+	size_t i;
+
+	for (i = 0; i < ts->n; i++)
+		if (strcmp(ts->t[i].name, ref) == 0)
+			return ts->t[i].q;
+	if (ts->n == TARGETS_MAX)
+		targets_close(ts);	/* many origins: start afresh */
+	if ((ts->t[ts->n].q = wq_queue_open_beside(dlq, ref)) == NULL)
+		return NULL;
+	strlcpy(ts->t[ts->n].name, ref, sizeof(ts->t[ts->n].name));
+	return ts->t[ts->n++].q;
+}
+
+static int
+same_dir(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/*
+ * Move one claimed message of dlq to where it came from (or to `to`).
+ * 1 if it came from dlq itself: it stays (released, not counted).
+ */
 static int
 redrive_one(struct wq_queue *dlq, struct wq_msg *m, const char *to,
-    struct target *cache, size_t *n, size_t max)
+    struct targets *ts)
 {
 	struct wq_queue *tq;
 	struct wq_entry e = m->ent;
 	const char *ref = to != NULL ? to : m->origin;
+	int rc;
 
 	if (ref == NULL || ref[0] == '\0') {
 		errno = EDESTADDRREQ;
 		return -1;
 	}
-	if ((tq = redrive_target(dlq, ref, cache, n, max)) == NULL)
+	if ((tq = redrive_target(dlq, ref, ts)) == NULL)
 		return -1;
+	if (same_dir(tq->fd, dlq->fd))
+		return wq_msg_retry(m, 0) == -1 ? -1 : 1;
 	e.count = 0;
 	e.deadline = 0;
 	e.nonce[0] = '\0';
 	if (tq->pol.fifo && e.group[0] == '\0')
 		strlcpy(e.group, WQ_GROUP_DEFAULT, sizeof(e.group));
 	if (tq->pol.fanout[0] != '\0')
-		return wq_fanout_deliver(tq, dlq->curfd, m->receipt, &e,
-		    WQ_MOVE);
-	return wq_transfer(tq, dlq->curfd, m->receipt, &e, WQ_MOVE);
+		rc = wq_fanout_deliver(tq, dlq->curfd, m->receipt, &e, WQ_MOVE);
+	else
+		rc = wq_transfer(tq, dlq->curfd, m->receipt, &e, WQ_MOVE);
+	/* Out of a FIFO dead-letter queue: its group is free again. */
+	return rc == -1 ? -1 : wq_fifo_unlock(dlq, &m->ent);
 }
 
 /*
  * Move up to max ready messages of a dead-letter queue back to the queue
  * each was sent to (its "queue" header line, a name beside dlq), or to
  * `to` if not NULL, with their attributes and a receive count of 0.
+ * Messages that were sent to dlq itself stay.  At most as many messages
+ * are looked at as were there at the start, so it ends.
  */
 int
 wq_redrive(struct wq_queue *dlq, const char *to, uint64_t max,
     uint64_t *moved)
 {
-	struct target cache[16];
+	struct targets ts = { .n = 0 };
 	struct wq_consumer *c;
 	struct wq_msg *m;
-	size_t n = 0, i;
-	int rc = 0, saved = 0;
+	uint64_t budget;
+	int rc = 0, r, saved = 0;
 
 	*moved = 0;
-	if ((c = wq_consumer_open(dlq, 60)) == NULL)
+	if (wq_queue_depth(dlq, UINT64_MAX, &budget) == -1 ||
+	    (c = wq_consumer_open(dlq, 60)) == NULL)
 		return -1;
-	while (*moved < max) {
+	for (; *moved < max && budget > 0; budget--) {
 		if (wq_claim(c, &m) == -1) {
 			if (errno != ENOMSG)
 				rc = -1, saved = errno;
 			break;
 		}
-		if (redrive_one(dlq, m, to, cache, &n, 16) == -1) {
+		if ((r = redrive_one(dlq, m, to, &ts)) == -1) {
 			saved = errno;
-			(void)wq_msg_release(m, 0);
+			(void)wq_msg_retry(m, 0);
 			wq_msg_free(m);
 			rc = -1;
 			break;
 		}
 		wq_msg_free(m);
-		(*moved)++;
+		if (r == 0)
+			(*moved)++;
 	}
 	wq_consumer_close(c);
-	for (i = 0; i < n; i++)
-		wq_queue_close(cache[i].q);
+	targets_close(&ts);
 	errno = saved;
 	return rc;
 }

@@ -176,7 +176,7 @@ policy_line2(struct wq_policy *p, const char *key, const char *val)
 	else if (strcmp(key, "fifo") == 0 && parse_u64(val, 1, &v) == 0)
 		p->fifo = (int)v;
 	else if (strcmp(key, "dedup-window") == 0 &&
-	    parse_u64(val, 366 * 86400, &v) == 0)
+	    parse_u64(val, WQ_DEDUP_WINDOW_MAX, &v) == 0)
 		p->dedup_window = (uint32_t)v;
 	else
 		return -1;

@@ -278,22 +278,58 @@ purge_bucket(int dirfd, const char *name, void *arg)
 	return 0;
 }
 
+/* A FIFO queue's new/ holds one bucket tree per group. */
+static int
+purge_group(int dirfd, const char *name, void *arg)
+{
+	int fd, rc;
+
+	if (!wq_group_valid(name))
+		return 0;
+	if ((fd = openat(dirfd, name, DIR_FLAGS)) == -1)
+		return errno == ENOENT || errno == ENOTDIR ||
+		    errno == ELOOP ? 0 : -1;
+	rc = wq_walk_dir(fd, 0, purge_bucket, arg);
+	close(fd);
+	if (rc == -1)
+		return errno == ENOENT ? 0 : -1;
+	(void)unlinkat(dirfd, name, AT_REMOVEDIR);
+	return 0;
+}
+
+/* The group locks of a FIFO queue go with the leases that held them. */
+static int
+purge_lock(int dirfd, const char *name, void *arg)
+{
+	(void)arg;
+	if (wq_group_valid(name))
+		(void)unlinkat(dirfd, name, 0);
+	return 0;
+}
+
 /*
  * Delete every message of a queue: ready (new/), delayed and in flight
- * (cur/); leases held become stale.  tmp/ and corrupt/ are left alone.
- * *removed (if not NULL) counts the messages this call unlinked, also
- * when it fails part-way.
+ * (cur/), and a FIFO queue's group locks; leases held become stale.
+ * tmp/, corrupt/ and the deduplication slots are left alone.  *removed
+ * (if not NULL) counts the messages this call unlinked, also when it
+ * fails part-way.
  */
 int
 wq_queue_purge(struct wq_queue *q, uint64_t *removed)
 {
 	struct purge_arg a = { 0, 0, 0 };
-	int rc;
+	int rc, lfd;
 
-	rc = wq_walk_dir(q->newfd, 0, purge_bucket, &a);
+	rc = wq_walk_dir(q->newfd, 0, q->pol.fifo ? purge_group :
+	    purge_bucket, &a);
 	if (rc == 0) {
 		a.incur = 1;
 		rc = wq_walk_dir(q->curfd, 0, purge_entry, &a);
+	}
+	if (rc == 0 && q->pol.fifo &&
+	    (lfd = openat(q->fd, "lock", DIR_FLAGS)) != -1) {
+		rc = wq_walk_dir(lfd, 0, purge_lock, NULL);
+		close(lfd);
 	}
 	if (removed != NULL)
 		*removed = a.n;

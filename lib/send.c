@@ -101,7 +101,7 @@ release_slots(struct wq_sender *s, size_t from)
 static int64_t
 ready_at(const struct wq_sender *s, int64_t now)
 {
-	if (s->at_ms > 0)
+	if (s->at_set)
 		return s->at_ms;
 	if (s->delay_ms >= 0)
 		return now + s->delay_ms;
@@ -368,7 +368,7 @@ wq_sender_delay(struct wq_sender *s, uint32_t secs)
 		return -1;
 	}
 	s->delay_ms = (int64_t)secs * 1000;
-	s->at_ms = 0;
+	s->at_set = 0;
 	return 0;
 }
 
@@ -377,11 +377,12 @@ wq_sender_at(struct wq_sender *s, int64_t ms)
 {
 	if (settable(s) == -1)
 		return -1;
-	if (ms <= 0 || s->q->pol.fifo || s->q->pol.fanout[0] != '\0') {
+	if (ms < 0 || s->q->pol.fifo || s->q->pol.fanout[0] != '\0') {
 		errno = EINVAL;
 		return -1;
 	}
 	s->at_ms = ms;
+	s->at_set = 1;
 	return 0;
 }
 
@@ -427,7 +428,7 @@ wq_sender_attr(struct wq_sender *s, const char *key, const char *value)
 		return -1;
 	}
 	add = 5 + strlen(key) + 1 + strlen(value) + 1;
-	if (s->attrs_len + add > WQ_HEADER_MAX - 512) {
+	if (s->nattrs == WQ_ATTR_MAX || s->attrs_len + add > WQ_HEADER_MAX - 512) {
 		errno = EMSGSIZE;
 		return -1;
 	}
@@ -436,6 +437,7 @@ wq_sender_attr(struct wq_sender *s, const char *key, const char *value)
 	s->attrs = na;
 	snprintf(s->attrs + s->attrs_len, add + 1, "attr %s %s\n", key, value);
 	s->attrs_len += add;
+	s->nattrs++;
 	return 0;
 }
 

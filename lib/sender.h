@@ -26,7 +26,9 @@ struct wq_sender {
 	unsigned	 rank;
 	char		 group[WQ_GROUP_MAX + 1];
 	int64_t		 delay_ms;	/* -1: the queue's default delay */
-	int64_t		 at_ms;		/* ready at this time, if not 0 */
+	int64_t		 at_ms;		/* ready at this time, if at_set */
+	int		 at_set;
+	size_t		 nattrs;
 	char		*attrs;		/* "attr KEY VALUE\n" lines */
 	void		*cctx;		/* zstd, once needed */
 	int		 dedup_next;	/* the next message has this key: */

@@ -46,7 +46,6 @@ struct wq_entry {
 	char		 nonce[17];	/* "" in new/, WQ_DELAYED for delays */
 };
 
-#define WQ_ATTR_COUNT_MAX 64	/* attributes of one message */
 
 struct wq_msg {
 	struct wq_queue	*q;
@@ -62,8 +61,8 @@ struct wq_msg {
 	unsigned char	*body;		/* the whole body, once read */
 	int		 peeked;
 	char		*hdr;		/* header copy that attrs point into */
-	const char	*attr_key[WQ_ATTR_COUNT_MAX];
-	const char	*attr_value[WQ_ATTR_COUNT_MAX];
+	const char	*attr_key[WQ_ATTR_MAX];
+	const char	*attr_value[WQ_ATTR_MAX];
 	size_t		 nattr;
 	const char	*origin;	/* "queue" header line, or NULL */
 };
