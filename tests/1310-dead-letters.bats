@@ -339,8 +339,8 @@ claim_moves_to() {
 	wq-send -q q job
 	wq-ack --dead q "$(lease q)"
 	run -66 --separate-stderr wq-redrive --to nope dlq
-	assert_output 0
-	assert_err redrive dlq 'nope'
+	assert_output ''
+	assert_err redrive nope 'no such queue .*wq-create nope'
 	assert_equal "$(counts dlq)" "1 0 0 1"
 	assert_dir_not_exists "$WQ_DIR/nope"
 }
