@@ -148,12 +148,27 @@ run_peek(struct wq_consumer *c, const struct opts *o)
 				break;
 			wqx_die(errno, qname, "cannot read message");
 		}
-		if (output(m, o) == -1)
-			wqx_die(errno, qname, "cannot write message");
+		if (output(m, o) == -1) {
+			if (errno != EBADMSG)
+				wqx_die(errno, qname, "cannot write message");
+			wqx_warn(EBADMSG, qname, "message %s skipped",
+			    wq_msg_id(m));
+			wq_msg_free(m);
+			continue;
+		}
 		wq_msg_free(m);
 		got++;
 	}
 	return got > 0 ? 0 : EX_NEGATIVE;
+}
+
+/* A claimed message whose body is corrupt: the library moved it away. */
+static void
+corrupt(struct wq_msg *m)
+{
+	wqx_warn(EBADMSG, qname, "message %s moved to corrupt/",
+	    wq_msg_id(m));
+	wq_msg_free(m);
 }
 
 /* Pop and lease modes. */
@@ -170,6 +185,10 @@ run_print(struct wq_consumer *c, const struct opts *o, int64_t until)
 		    NULL)) == NULL)
 			break;
 		if (output(m, o) == -1) {
+			if (errno == EBADMSG) {
+				corrupt(m);
+				continue;
+			}
 			saved = errno;
 			(void)wq_msg_release(m, 0);
 			wqx_die(saved, qname, "cannot write message");
@@ -424,6 +443,7 @@ run_exec(struct wq_consumer *c, const struct opts *o, int64_t until)
 	sigset_t block, origmask;
 	uint32_t got = 0, running = 0, i, vis;
 	int64_t next_extend;
+	off_t off;
 
 	if (!command_exists(o->command[0]))
 		wqx_die(EINVAL, qname, "%s: command not found", o->command[0]);
@@ -442,6 +462,15 @@ run_exec(struct wq_consumer *c, const struct opts *o, int64_t until)
 			break;
 		if (running < o->jobs && (o->follow || got < o->count)) {
 			if (wq_claim(c, &m) == 0) {
+				/* Decode a compressed body before the fork. */
+				if (wq_msg_body_fd(m, &off) == -1) {
+					if (errno != EBADMSG)
+						wqx_die(errno, qname, "cannot "
+						    "read message %s",
+						    wq_msg_id(m));
+					corrupt(m);
+					continue;
+				}
 				for (i = 0; jobs[i].pid != 0; i++)
 					;
 				spawn(&jobs[i], m, o->command, &origmask);

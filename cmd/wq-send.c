@@ -247,11 +247,12 @@ configure(struct wq_sender *s, struct send_opts *so)
 	    (so->at_set && wq_sender_at(s, so->at) == -1))
 		wqx_die(EINVAL, qname, "per-message delays do not apply to "
 		    "FIFO queues and topics (give the queue a --delay)");
+	if (so->group != NULL && !wq_group_valid(so->group))
+		wqx_die(EINVAL, qname, "invalid group (want "
+		    "[A-Za-z0-9][A-Za-z0-9._-]{0,63})");
 	if (so->group != NULL && wq_sender_group(s, so->group) == -1)
-		wqx_die(EINVAL, qname, !wq_group_valid(so->group) ?
-		    "invalid group: %s (want [A-Za-z0-9][A-Za-z0-9._-]{0,63})" :
-		    "group %s: groups are for FIFO queues (wq-create --fifo)",
-		    so->group);
+		wqx_die(EINVAL, qname, "group %s: groups are for FIFO queues "
+		    "(wq-create --fifo)", so->group);
 	if (so->dedup != NULL && wq_sender_dedup(s, so->dedup) == -1)
 		wqx_die(EINVAL, qname, "invalid deduplication id (want 1 to "
 		    "%d bytes, no newline)", WQ_DEDUP_ID_MAX);
@@ -275,6 +276,7 @@ int
 main(int argc, char *argv[])
 {
 	struct send_opts so = { 0 };
+	char bad[256];
 	struct wq_spool *sp;
 	struct wq_queue *q;
 	struct wq_sender *s;
@@ -347,6 +349,9 @@ main(int argc, char *argv[])
 	q = wqx_queue(sp, qname);
 	if ((s = wq_sender_open(q)) == NULL)
 		wqx_die(errno, qname, "cannot send");
+	if (wq_topic_check(q, bad, sizeof(bad)) == -1)
+		wqx_die(errno, qname, "subscriber %s: cannot open queue%s", bad,
+		    errno == ENOENT ? " (no such queue)" : "");
 	configure(s, &so);
 	if (argc > 1) {
 		/* All or nothing: no body is sent if one is too large. */

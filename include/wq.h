@@ -186,6 +186,9 @@ int	 wq_retry(struct wq_queue *, const char *receipt, uint32_t delay);
 int	 wq_extend(struct wq_queue *, const char *receipt, uint32_t secs,
 	    char newreceipt[WQ_RECEIPT_MAX]);
 
+/* lib/fanout.c */
+int	 wq_topic_check(struct wq_queue *, char *bad, size_t badlen);
+
 /* lib/dead.c */
 int	 wq_dead(struct wq_queue *, const char *receipt);
 int	 wq_msg_dead(struct wq_msg *);

@@ -23,7 +23,15 @@
 #define LEVEL		3
 #define WINDOW_LOG_MAX	27	/* 128 MiB */
 
-/* A compressed copy of body into *out (malloc'd), if it shrinks. */
+/* Level 3, and a checksum: a flipped bit is corruption, not a body. */
+static void
+set_params(ZSTD_CCtx *cctx)
+{
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, LEVEL);
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+}
+
+/* A compressed copy of body into *out (malloc'd). */
 int
 wq_compress(void **cctx, const void *body, size_t len, void **out,
     size_t *outlen)
@@ -35,7 +43,7 @@ wq_compress(void **cctx, const void *body, size_t len, void **out,
 	if (*cctx == NULL) {
 		if ((*cctx = ZSTD_createCCtx()) == NULL)
 			goto nomem;
-		ZSTD_CCtx_setParameter(*cctx, ZSTD_c_compressionLevel, LEVEL);
+		set_params(*cctx);
 	}
 	if ((buf = malloc(bound)) == NULL)
 		goto nomem;
@@ -151,7 +159,7 @@ wq_zstream_write(void **cctx, int outfd, const void *buf, size_t len,
 			errno = ENOMEM;
 			return -1;
 		}
-		ZSTD_CCtx_setParameter(*cctx, ZSTD_c_compressionLevel, LEVEL);
+		set_params(*cctx);
 	}
 	do {
 		ob.dst = out;

@@ -288,6 +288,7 @@ wq_dedup_sweep(struct wq_queue *q)
 	}
 	if ((fd = openat(dfd, ".swept", O_WRONLY | O_CREAT | O_NOFOLLOW |
 	    O_CLOEXEC, 0666)) != -1) {
+		wq_share_file(q, fd);
 		(void)futimens(fd, NULL);
 		close(fd);
 	}

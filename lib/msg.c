@@ -172,6 +172,24 @@ wq_msg_size(const struct wq_msg *m)
 	return m->size;
 }
 
+/*
+ * A body that cannot be read back (a compressed body that does not
+ * decode, or a file shorter than its header says) is no message: a
+ * lease on it goes to corrupt/, as a bad header does at claim time, so
+ * it is not handed out again and again.  -1 with errno kept.
+ */
+static int
+body_failed(struct wq_msg *m)
+{
+	int saved = errno;
+
+	if (saved == EBADMSG && !m->peeked && m->receipt[0] != '\0' &&
+	    wq_quarantine(m->q, m->q->curfd, m->receipt) == 0)
+		(void)wq_fifo_unlock(m->q, &m->ent);
+	errno = saved;
+	return -1;
+}
+
 /* The whole body in memory (NUL-terminated for convenience). */
 int
 wq_msg_body(struct wq_msg *m, const void **body, size_t *len)
@@ -190,7 +208,7 @@ wq_msg_body(struct wq_msg *m, const void **body, size_t *len)
 		    m->stored, m->body, m->size) == -1) {
 			free(m->body);
 			m->body = NULL;
-			return -1;
+			return body_failed(m);
 		}
 		got = m->zstd ? m->size : 0;
 		while (got < m->size) {
@@ -203,7 +221,7 @@ wq_msg_body(struct wq_msg *m, const void **body, size_t *len)
 				m->body = NULL;
 				if (n == 0)
 					errno = EBADMSG;
-				return -1;
+				return body_failed(m);
 			}
 			got += (size_t)n;
 		}

@@ -62,15 +62,40 @@ put_ready(struct wq_queue *q, int fromfd, const char *from,
 	return 0;
 }
 
-/* Copy fromfd/from into a new file of to's tmp/; its name into tmp. */
+/*
+ * Copy all of in to out: copy_file_range where the kernel can (it cannot
+ * between filesystems of different kinds), else read and write.
+ * 0 done, -1 error.
+ */
+static ssize_t
+copy_all(int in, int out)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0)) > 0)
+		;
+	if (n == 0)
+		return 0;
+	if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
+	    errno != EOPNOTSUPP)
+		return -1;
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 || wq_write_all(out, buf, (size_t)n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Copy fromfd/from into to's tmp/, as the new file tmp. */
 static int
-copy_in(struct wq_queue *to, int fromfd, const char *from, const char *id,
-    char *tmp, size_t len)
+copy_in(struct wq_queue *to, int fromfd, const char *from, const char *tmp)
 {
 	int in, out, saved;
 	ssize_t n;
 
-	snprintf(tmp, len, "%s.copy.%08x", id, arc4random());
 	if ((in = openat(fromfd, from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
 	out = openat(to->tmpfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -82,8 +107,7 @@ copy_in(struct wq_queue *to, int fromfd, const char *from, const char *id,
 		return -1;
 	}
 	wq_share_file(to, out);
-	while ((n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0)) > 0)
-		;
+	n = copy_all(in, out);
 	if (n == 0 && to->pol.sync != WQ_SYNC_NONE && fdatasync(out) == -1)
 		n = -1;
 	saved = errno;
@@ -118,7 +142,8 @@ wq_transfer(struct wq_queue *to, int fromfd, const char *from,
 		return 0;
 	if (errno != EXDEV && !(link && (errno == EPERM || errno == EMLINK)))
 		return -1;
-	if (copy_in(to, fromfd, from, e->id, tmp, sizeof(tmp)) == -1)
+	snprintf(tmp, sizeof(tmp), "%s.copy.%08x", e->id, arc4random());
+	if (copy_in(to, fromfd, from, tmp) == -1)
 		return -1;
 	if (put_ready(to, to->tmpfd, tmp, e, 0, 1) == -1) {
 		saved = errno;
@@ -129,4 +154,21 @@ wq_transfer(struct wq_queue *to, int fromfd, const char *from,
 	if (!link && unlinkat(fromfd, from, 0) == -1 && errno != ENOENT)
 		return -1;
 	return 0;
+}
+
+/*
+ * Put a hard link to fromfd/from (a copy where a link cannot be made)
+ * into to's tmp/, named after id into name: invisible to consumers until
+ * renamed in, so a topic can stage every copy before any is delivered.
+ */
+int
+wq_stage(struct wq_queue *to, int fromfd, const char *from, const char *id,
+    char *name, size_t len)
+{
+	snprintf(name, len, "%s.fan.%08x", id, arc4random());
+	if (linkat(fromfd, from, to->tmpfd, name, 0) == 0)
+		return 0;
+	if (errno != EXDEV && errno != EPERM && errno != EMLINK)
+		return -1;
+	return copy_in(to, fromfd, from, name);
 }

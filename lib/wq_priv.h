@@ -138,6 +138,8 @@ int	 wq_queue_depth(struct wq_queue *, uint64_t limit, uint64_t *);
 struct wq_queue *wq_queue_open_beside(struct wq_queue *, const char *ref);
 int	 wq_transfer(struct wq_queue *to, int fromfd, const char *from,
 	    const struct wq_entry *, int how);
+int	 wq_stage(struct wq_queue *to, int fromfd, const char *from,
+	    const char *id, char *name, size_t len);
 
 /* lib/fifo.c */
 #define WQ_GROUP_DEFAULT "default"	/* group of FIFO sends without one */
@@ -150,7 +152,7 @@ int	 wq_fifo_hold(struct wq_queue *, const char *name,
 
 /* lib/fanout.c */
 int	 wq_fanout_open(struct wq_queue *topic, struct wq_queue **subs,
-	    size_t *n);
+	    size_t *n, char *bad, size_t badlen);
 void	 wq_fanout_close(struct wq_queue **subs, size_t n);
 int	 wq_fanout_deliver(struct wq_queue *topic, int fromfd,
 	    const char *from, const struct wq_entry *, int how);
