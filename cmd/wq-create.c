@@ -160,8 +160,8 @@ create_failed(const char *queue, const struct wq_policy *pol, unsigned flags)
 		    "change its policy)");
 	if (errno == EINVAL && (flags & WQ_CREATE_UPDATE))
 		wqx_die(EINVAL, queue, "policy refused: max-receives needs "
-		    "a dead-letter queue, and --fifo cannot change on an "
-		    "existing queue");
+		    "a dead-letter queue, --fifo cannot change on an existing "
+		    "queue, and a topic cannot be FIFO or have a delay");
 	if (errno == EINVAL && pol->max_receives > 0 &&
 	    pol->dead_letter[0] == '\0')
 		wqx_die(EINVAL, queue, "--max-receives needs --dead-letter");

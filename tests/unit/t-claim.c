@@ -435,9 +435,9 @@ test_bad_receipts(void)
 		    "0123456789abcdef\n",
 		"80.0006123456789abc.1.0.deadbeef.h,1,14,../x,1700000000000,"
 		    "0123456789abcdef",				/* bad group */
-		/* the old grammar: no SIZE, no GROUP */
+		/* the 0.1.0 grammar with a bad nonce */
 		"80.0006123456789abc.1.0.deadbeef.h,1,1700000000000,"
-		    "0123456789abcdef",
+		    "0123456789abcdeX",
 	};
 	struct wq_spool *s = t_spool();
 	struct wq_queue *q = t_queue(s, "q", NULL, 0);
@@ -458,6 +458,9 @@ test_bad_receipts(void)
 		is_err(wq_extend(q, bad[i], 5, nr), EINVAL,
 		    "extend of garbage: EINVAL");
 	}
+	/* A well-formed receipt of wq 0.1.0 that names no lease: stale. */
+	is_err(wq_ack(q, "80.0006123456789abc.1.0.deadbeef.h,1,1700000000000,"
+	    "0123456789abcdef"), ENOMSG, "a 0.1.0 receipt of no lease");
 	is_err(wq_ack(q, "80.0006123456789abc.1.0.deadbeef.h,1,14,,"
 	    "1700000000000,0123456789abcdef"), ENOMSG,
 	    "a well-formed unknown receipt: ENOMSG");
@@ -736,7 +739,6 @@ test_foreign(void)
 	static const char *const junk[] = {
 		"junk", "80.bad", "80.0006123456789abc.1.0.deadbeef.h",
 		"zz.0006123456789abc.1.0.deadbeef.h,0,14,", ".hidden",
-		"80.0006123456789abc.1.0.deadbeef.h,0",		/* old grammar */
 		"80.0006123456789abc.1.0.deadbeef.h,0,",	/* no size */
 		"80.0006123456789abc.1.0.deadbeef.h,0,14",	/* no group */
 		"80.0006123456789abc.1.0.deadbeef.h,0,x,",	/* bad size */
@@ -768,9 +770,9 @@ test_foreign(void)
 	need(wq_id_new(id) == 0, "wq_id_new");
 	snprintf(rel, sizeof(rel), "q/new/80.%s,0,14,", id);
 	t_write(rel, "wq 1\nsize 1\n\nx", 14);
-	/* in cur/, a lease named in the old grammar: foreign */
+	/* in cur/, a lease in the 0.1.0 grammar but with a bad nonce */
 	snprintf(rel, sizeof(rel), "q/cur/80.%s,1,1700000000000,"
-	    "0123456789abcdef", id);
+	    "0123456789abcdeX", id);
 	t_write(rel, "wq 1\nsize 1\n\nx", 14);
 	send_n(q, 1, ids);
 	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");

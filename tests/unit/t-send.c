@@ -544,7 +544,8 @@ test_delayed(void)
 	    "the second");
 	is_int(e.deadline, at, "DUE the time given");
 	is_str(e.nonce, WQ_DELAYED, "NONCE delayed");
-	is_err(wq_sender_at(w, 0), EINVAL, "at 0: EINVAL");
+	is_err(wq_sender_at(w, -1), EINVAL, "before the epoch: EINVAL");
+	ok(wq_sender_at(w, 0) == 0, "at 0: the past, ready at once");
 	wq_sender_close(w);
 	wq_queue_close(q);
 	wq_spool_close(s);
