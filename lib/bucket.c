@@ -372,15 +372,10 @@ wq_head_read(struct wq_queue *q, char leaf[WQ_BUCKET_MAX])
 void
 wq_head_write(struct wq_queue *q, const char *leaf)
 {
-	char tmp[64], target[WQ_BUCKET_MAX + 8];
+	char target[WQ_BUCKET_MAX + 8];
 
-	snprintf(tmp, sizeof(tmp), ".head.%ld.%08x", (long)getpid(),
-	    arc4random());
 	snprintf(target, sizeof(target), "new/%s", leaf);
-	if (symlinkat(target, q->tmpfd, tmp) == -1)
-		return;
-	if (renameat(q->tmpfd, tmp, q->fd, "head") == -1)
-		(void)unlinkat(q->tmpfd, tmp, 0);
+	(void)wq_symlink_replace(q, q->fd, "head", target);
 }
 
 /* Rank of a leaf path ("RR/..."). */

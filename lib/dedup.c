@@ -177,24 +177,6 @@ help_commit(struct wq_queue *q, const struct slot *sl)
 	return 0;
 }
 
-/* Replace an expired slot by ours: a new link renamed over it. */
-static int
-slot_replace(struct wq_queue *q, int dfd, const char *name,
-    const char *target)
-{
-	char tmp[64];
-
-	snprintf(tmp, sizeof(tmp), ".dedup.%ld.%08x", (long)getpid(),
-	    arc4random());
-	if (symlinkat(target, q->tmpfd, tmp) == -1)
-		return -1;
-	if (renameat(q->tmpfd, tmp, dfd, name) == -1) {
-		(void)unlinkat(q->tmpfd, tmp, 0);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * Take the slot of key for the message about to be committed as the
  * new/ entry `entry`, ready at `due`.  0: taken, commit it.  1: a repeat
@@ -226,7 +208,8 @@ wq_dedup_claim(struct wq_queue *q, const unsigned char key[WQ_DEDUP_KEY],
 		if (r == 0)
 			continue;	/* removed meanwhile */
 		if (sl.expires <= now) {
-			if (slot_replace(q, dfd, name, target) == 0)
+			/* Expired: ours replaces it. */
+			if (wq_symlink_replace(q, dfd, name, target) == 0)
 				rc = 0;
 			break;
 		}

@@ -82,18 +82,10 @@ static int
 lock_write(struct wq_queue *q, int lfd, const char *group, int64_t deadline,
     const char *nonce)
 {
-	char target[LOCK_MAX], tmp[64];
+	char target[LOCK_MAX];
 
 	snprintf(target, sizeof(target), "%" PRId64 ",%s", deadline, nonce);
-	snprintf(tmp, sizeof(tmp), ".lock.%ld.%08x", (long)getpid(),
-	    arc4random());
-	if (symlinkat(target, q->tmpfd, tmp) == -1)
-		return -1;
-	if (renameat(q->tmpfd, tmp, lfd, group) == -1) {
-		(void)unlinkat(q->tmpfd, tmp, 0);
-		return -1;
-	}
-	return 0;
+	return wq_symlink_replace(q, lfd, group, target);
 }
 
 /*

@@ -172,3 +172,28 @@ wq_names_free(char **names, size_t n)
 		free(names[i]);
 	free(names);
 }
+
+/*
+ * Point the symbolic link dirfd/name at target, atomically: a new link
+ * made in the queue's tmp/ and renamed over the old one (head hint,
+ * group locks, deduplication slots).
+ */
+int
+wq_symlink_replace(const struct wq_queue *q, int dirfd, const char *name,
+    const char *target)
+{
+	char tmp[64];
+	int saved;
+
+	snprintf(tmp, sizeof(tmp), ".link.%ld.%08x", (long)getpid(),
+	    arc4random());
+	if (symlinkat(target, q->tmpfd, tmp) == -1)
+		return -1;
+	if (renameat(q->tmpfd, tmp, dirfd, name) == -1) {
+		saved = errno;
+		(void)unlinkat(q->tmpfd, tmp, 0);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}

@@ -255,6 +255,17 @@ purge_entry(int dirfd, const char *name, void *arg)
 	return errno == ENOENT ? 0 : -1;	/* claimed, acked meanwhile */
 }
 
+/* A directory of new/ was purged (rc): close it, and remove it if empty. */
+static int
+purged_dir(int dirfd, const char *name, int fd, int rc)
+{
+	close(fd);
+	if (rc == -1)
+		return errno == ENOENT ? 0 : -1;
+	(void)unlinkat(dirfd, name, AT_REMOVEDIR);
+	return 0;
+}
+
 /* Purge a bucket of new/, and remove it once empty, as consumers do. */
 static int
 purge_bucket(int dirfd, const char *name, void *arg)
@@ -271,30 +282,22 @@ purge_bucket(int dirfd, const char *name, void *arg)
 	rc = wq_walk_dir(fd, 0, a->level == WQ_BUCKET_LEVELS ? purge_entry :
 	    purge_bucket, a);
 	a->level--;
-	close(fd);
-	if (rc == -1)
-		return errno == ENOENT ? 0 : -1;
-	(void)unlinkat(dirfd, name, AT_REMOVEDIR);
-	return 0;
+	return purged_dir(dirfd, name, fd, rc);
 }
 
 /* A FIFO queue's new/ holds one bucket tree per group. */
 static int
 purge_group(int dirfd, const char *name, void *arg)
 {
-	int fd, rc;
+	int fd;
 
 	if (!wq_group_valid(name))
 		return 0;
 	if ((fd = openat(dirfd, name, DIR_FLAGS)) == -1)
 		return errno == ENOENT || errno == ENOTDIR ||
 		    errno == ELOOP ? 0 : -1;
-	rc = wq_walk_dir(fd, 0, purge_bucket, arg);
-	close(fd);
-	if (rc == -1)
-		return errno == ENOENT ? 0 : -1;
-	(void)unlinkat(dirfd, name, AT_REMOVEDIR);
-	return 0;
+	return purged_dir(dirfd, name, fd, wq_walk_dir(fd, 0, purge_bucket,
+	    arg));
 }
 
 /* The group locks of a FIFO queue go with the leases that held them. */

@@ -118,6 +118,8 @@ int	 wq_fsync_dir(int fd);
 int	 wq_fs_is_remote(int fd);
 int	 wq_list_dir(int dirfd, char ***names, size_t *count);
 int	 wq_is_temp_name(const char *);
+int	 wq_symlink_replace(const struct wq_queue *, int dirfd,
+	    const char *name, const char *target);
 int	 wq_walk_dir(int dirfd, int dots,
 	    int (*)(int dirfd, const char *name, void *arg), void *arg);
 
