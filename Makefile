@@ -31,6 +31,7 @@ LIBS = $(DEP_LIBS) -lresolv
 LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:.c=.o)
 CMD_COMMON = cmd/common.o cmd/policy.o
+STAT_OBJ = cmd/wq-stat.o cmd/stat-prom.o cmd/stat-check.o
 CMDS = wq-create wq-send wq-recv wq-ack wq-stat wq-rm wq-redrive
 BINS = $(addprefix build/,$(CMDS))
 UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
@@ -45,6 +46,8 @@ lib/%.o: lib/%.c include/wq.h $(wildcard lib/*.h)
 cmd/%.o: cmd/%.c include/wq.h cmd/common.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+$(STAT_OBJ): cmd/stat.h
+
 build/libwq.a: $(LIB_OBJ)
 	@mkdir -p build
 	rm -f $@
@@ -53,6 +56,10 @@ build/libwq.a: $(LIB_OBJ)
 build/libwq.so: $(LIB_OBJ)
 	@mkdir -p build
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libwq.so.$(SONAME_MAJOR) -o $@ $(LIB_OBJ) $(LIBS)
+
+# wq-stat is split by output: the table and JSON, Prometheus, the checks.
+build/wq-stat: $(STAT_OBJ) $(CMD_COMMON) build/libwq.a
+	$(CC) $(LDFLAGS) -o $@ $(STAT_OBJ) $(CMD_COMMON) build/libwq.a $(LIBS)
 
 build/wq-%: cmd/wq-%.o $(CMD_COMMON) build/libwq.a
 	$(CC) $(LDFLAGS) -o $@ $< $(CMD_COMMON) build/libwq.a $(LIBS)

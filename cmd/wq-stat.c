@@ -4,6 +4,8 @@
  * the one status line of a monitoring plugin (--warn, --crit); once, or
  * every -i seconds; on standard output, or replacing a file atomically
  * (-o).  Counts come from directory listings; no message body is read.
+ * This file takes the snapshot and prints the table and JSON; Prometheus
+ * text is in stat-prom.c, the thresholds and status line in stat-check.c.
  */
 #include <sys/stat.h>
 
@@ -23,6 +25,7 @@
 #include <jansson.h>
 
 #include "common.h"
+#include "stat.h"
 
 static const char usage[] =
     "[-hV] [-d dir] [--json | --prom] [-i secs] [-o file]\n"
@@ -54,75 +57,9 @@ static const struct option longopts[] = {
 
 enum format { FMT_TABLE, FMT_JSON, FMT_PROM, FMT_PLUGIN };
 
-/* Monitoring-plugin states: the exit statuses under --warn and --crit. */
-enum state { ST_OK, ST_WARNING, ST_CRITICAL, ST_UNKNOWN };
-static const char *const state_names[] = {
-	"OK", "WARNING", "CRITICAL", "UNKNOWN"
-};
-
-/* What a queue is measured by: thresholds take the fields up to F_AGE. */
-enum field {
-	F_READY, F_DELAYED, F_INFLIGHT, F_TOTAL, F_BYTES, F_AGE,
-	F_VISIBILITY, F_MAX_SIZE
-};
-#define NFIELDS	(F_AGE + 1)
-static const char *const field_names[NFIELDS] = {
-	"ready", "delayed", "inflight", "total", "bytes", "age"
-};
-
-enum op { OP_GT, OP_GE, OP_LT, OP_LE, OP_EQ };
-#define NOPS	(OP_EQ + 1)
-static const char *const op_names[NOPS] = { ">", ">=", "<", "<=", "=" };
-
-struct threshold {
-	enum field	 field;
-	enum op		 op;
-	uint64_t	 value;
-	enum state	 state;		/* ST_WARNING or ST_CRITICAL */
-};
-
-static const struct metric {
-	enum field	 field;
-	const char	*name;
-	const char	*help;
-} metrics[] = {
-	{ F_READY, "wq_messages_ready", "Messages that can be received now." },
-	{ F_DELAYED, "wq_messages_delayed",
-	    "Messages released with a delay that has not ended yet." },
-	{ F_INFLIGHT, "wq_messages_inflight",
-	    "Messages leased to a consumer whose lease has not ended yet." },
-	{ F_TOTAL, "wq_messages",
-	    "All messages of the queue: ready, delayed and in flight." },
-	{ F_BYTES, "wq_messages_bytes", "The size of all message files." },
-	{ F_AGE, "wq_oldest_ready_age_seconds",
-	    "How long the oldest ready message has waited; 0 if none is ready." },
-	{ F_VISIBILITY, "wq_policy_visibility_seconds",
-	    "The default lease of the queue's policy." },
-	{ F_MAX_SIZE, "wq_policy_max_size_bytes",
-	    "The largest message body the queue's policy accepts." },
-};
-#define NMETRICS (sizeof(metrics) / sizeof(metrics[0]))
-
-struct row {
-	const char		*name;
-	struct wq_stat		 st;
-	struct wq_policy	 pol;
-};
-
-/* One round's counts of every queue asked for. */
-struct snapshot {
-	struct row	*rows;
-	size_t		 n;
-	char		**listed;	/* from wq_spool_list, if no queue named */
-	size_t		 nlisted;
-	int		 all;		/* no queue named: every queue */
-	int64_t		 now;
-};
-
 static enum format	 fmt = FMT_TABLE;
 static int		 usage_status = EX_USAGE;
-static struct threshold	*thresholds;
-static size_t		 nthresholds;
+static struct thresholds thresholds;	/* --warn and --crit */
 static uint32_t		 every;		/* -i SECS, or 0: once */
 static const char	*output;	/* -o FILE, or NULL: stdout */
 static mode_t		 file_mode;	/* of FILE: 0666 less the umask */
@@ -133,28 +70,10 @@ static volatile sig_atomic_t	 tmp_live;
 
 /* A usage error: one line, then 64, or UNKNOWN (3) under --warn/--crit. */
 static noreturn void
-bad_usage(const char *what, const char *arg)
+bad_usage(const char *what)
 {
-	if (arg != NULL)
-		wqx_warn(EINVAL, NULL, "%s: %s", what, arg);
-	else
-		wqx_warn(EINVAL, NULL, "%s", what);
+	wqx_warn(EINVAL, NULL, "%s", what);
 	exit(usage_status);
-}
-
-/* A queue name for the status line: no control character and no "|",
- * which would start the performance data. */
-static void
-put_clean(FILE *fp, const char *s, int perf)
-{
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '|')
-			putc('_', fp);
-		else if (perf && *s == '\'')
-			fputs("''", fp);
-		else
-			putc(*s, fp);
-	}
 }
 
 /* A failure to read the spool: the usual line and exit status, or under
@@ -164,69 +83,7 @@ fail(int err, const char *name, const char *what)
 {
 	if (fmt != FMT_PLUGIN)
 		wqx_die(err, name, "%s", what);
-	printf("WQ UNKNOWN - ");
-	if (name != NULL) {
-		put_clean(stdout, name, 0);
-		printf(": ");
-	}
-	printf("%s: %s\n", what, strerror(err));
-	exit(ST_UNKNOWN);
-}
-
-static int
-lookup(const char *const names[], int n, const char *s)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(names[i], s) == 0)
-			return i;
-	return -1;
-}
-
-/* FIELD OP NUMBER, blanks allowed around OP; 0, or -1 if malformed. */
-static int
-parse_threshold(const char *s, struct threshold *t)
-{
-	char name[16], op[3];
-	const char *errstr;
-	int f, o, n = 0;
-
-	if (sscanf(s, " %15[a-z] %2[<>=] %n", name, op, &n) != 2 || n == 0)
-		return -1;
-	if ((f = lookup(field_names, NFIELDS, name)) == -1 ||
-	    (o = lookup(op_names, NOPS, op)) == -1)
-		return -1;
-	t->value = (uint64_t)strtonum(s + n, 0, LLONG_MAX, &errstr);
-	if (errstr != NULL)
-		return -1;
-	t->field = (enum field)f;
-	t->op = (enum op)o;
-	return 0;
-}
-
-/* --warn or --crit EXPR[,EXPR...] */
-static void
-add_thresholds(const char *arg, enum state st)
-{
-	char *copy, *p, *item;
-	struct threshold *t;
-
-	if ((p = copy = strdup(arg)) == NULL)
-		fail(errno, NULL, "cannot read thresholds");
-	while ((item = strsep(&p, ",")) != NULL) {
-		t = reallocarray(thresholds, nthresholds + 1, sizeof(*t));
-		if (t == NULL)
-			fail(errno, NULL, "cannot read thresholds");
-		thresholds = t;
-		t = &thresholds[nthresholds++];
-		if (parse_threshold(item, t) == -1)
-			bad_usage("invalid threshold (want FIELD OP NUMBER, FIELD "
-			    "ready, delayed, inflight, total, bytes or age, OP "
-			    ">, >=, <, <= or =)", item);
-		t->state = st;
-	}
-	free(copy);
+	stat_unknown(err, name, what);
 }
 
 /*
@@ -254,11 +111,11 @@ check_options(int jflag, int pflag, const char *iarg)
 {
 	if (fmt == FMT_PLUGIN && (jflag || pflag || iarg || output))
 		bad_usage("--warn and --crit print one status line: "
-		    "no --json, --prom, -i or -o with them", NULL);
+		    "no --json, --prom, -i or -o with them");
 	if (jflag && pflag)
-		bad_usage("--json and --prom exclude each other", NULL);
+		bad_usage("--json and --prom exclude each other");
 	if (output != NULL && *output == '\0')
-		bad_usage("output file name is empty", NULL);
+		bad_usage("output file name is empty");
 	if (iarg != NULL)
 		every = wqx_seconds("interval", iarg, 1, 86400);
 	if (jflag)
@@ -281,7 +138,7 @@ parse_options(int argc, char *argv[])
 		switch (ch) {
 		case 'd':
 			if (*optarg == '\0')
-				bad_usage("spool directory is empty", NULL);
+				bad_usage("spool directory is empty");
 			wqx_common_option(ch, usage);
 			break;
 		case 'h': case 'V':
@@ -294,7 +151,7 @@ parse_options(int argc, char *argv[])
 			output = optarg;
 			break;
 		case OPT_CRIT:
-			add_thresholds(optarg, ST_CRITICAL);
+			stat_add_thresholds(&thresholds, optarg, ST_CRITICAL);
 			break;
 		case OPT_JSON:
 			jflag = 1;
@@ -303,7 +160,7 @@ parse_options(int argc, char *argv[])
 			pflag = 1;
 			break;
 		case OPT_WARN:
-			add_thresholds(optarg, ST_WARNING);
+			stat_add_thresholds(&thresholds, optarg, ST_WARNING);
 			break;
 		default:
 			wqx_usage_exit(usage, usage_status);
@@ -392,8 +249,9 @@ snap_free(struct snapshot *sn)
 		wq_names_free(sn->listed, sn->nlisted);
 }
 
-static int64_t
-age_seconds(const struct wq_stat *st, int64_t now)
+/* Seconds the oldest ready message has waited, or -1 if none is ready. */
+int64_t
+stat_age_seconds(const struct wq_stat *st, int64_t now)
 {
 	if (st->oldest_ready_ms < 0)
 		return -1;
@@ -401,8 +259,9 @@ age_seconds(const struct wq_stat *st, int64_t now)
 	    (now - st->oldest_ready_ms) / 1000;
 }
 
-static uint64_t
-row_value(const struct row *r, enum field f, int64_t now)
+/* Field f of a queue; an age of 0 if no message is ready. */
+uint64_t
+stat_row_value(const struct row *r, enum field f, int64_t now)
 {
 	int64_t a;
 
@@ -418,7 +277,7 @@ row_value(const struct row *r, enum field f, int64_t now)
 	case F_BYTES:
 		return r->st.bytes;
 	case F_AGE:
-		a = age_seconds(&r->st, now);
+		a = stat_age_seconds(&r->st, now);
 		return a < 0 ? 0 : (uint64_t)a;
 	case F_VISIBILITY:
 		return r->pol.visibility;
@@ -438,7 +297,7 @@ print_table(FILE *fp, const struct snapshot *sn)
 	    "DELAYED", "INFLIGHT", "TOTAL", "AGE", "BYTES", "POLICY");
 	for (i = 0; i < sn->n; i++) {
 		const struct row *r = &sn->rows[i];
-		int64_t a = age_seconds(&r->st, sn->now);
+		int64_t a = stat_age_seconds(&r->st, sn->now);
 
 		if (a < 0)
 			strlcpy(age, "-", sizeof(age));
@@ -456,7 +315,7 @@ print_table(FILE *fp, const struct snapshot *sn)
 static json_t *
 row_json(const struct row *r, int64_t now)
 {
-	int64_t a = age_seconds(&r->st, now);
+	int64_t a = stat_age_seconds(&r->st, now);
 
 	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
 	    "queue", r->name,
@@ -484,186 +343,6 @@ print_json(FILE *fp, const struct snapshot *sn)
 	if (rc == -1 || putc('\n', fp) == EOF)
 		return -1;
 	return 0;
-}
-
-/* A label value of the text exposition format. */
-static void
-put_label(FILE *fp, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if (*s == '\\' || *s == '"')
-			putc('\\', fp);
-		if (*s == '\n')
-			fputs("\\n", fp);
-		else
-			putc(*s, fp);
-	}
-}
-
-static int
-print_prom(FILE *fp, const struct snapshot *sn)
-{
-	const struct metric *m;
-	size_t i;
-
-	for (m = metrics; m < metrics + NMETRICS; m++) {
-		fprintf(fp, "# HELP %s %s\n# TYPE %s gauge\n", m->name, m->help,
-		    m->name);
-		for (i = 0; i < sn->n; i++) {
-			fprintf(fp, "%s{queue=\"", m->name);
-			put_label(fp, sn->rows[i].name);
-			fprintf(fp, "\"} %" PRIu64 "\n",
-			    row_value(&sn->rows[i], m->field, sn->now));
-		}
-	}
-	return ferror(fp) ? -1 : 0;
-}
-
-static int
-fires(const struct threshold *t, uint64_t v)
-{
-	switch (t->op) {
-	case OP_GT:
-		return v > t->value;
-	case OP_GE:
-		return v >= t->value;
-	case OP_LT:
-		return v < t->value;
-	case OP_LE:
-		return v <= t->value;
-	case OP_EQ:
-		return v == t->value;
-	}
-	return 0;
-}
-
-/* The threshold on field f that v breaks with the worst state, or NULL. */
-static const struct threshold *
-worst_broken(enum field f, uint64_t v)
-{
-	const struct threshold *t, *hit = NULL;
-
-	for (t = thresholds; t < thresholds + nthresholds; t++)
-		if (t->field == f && fires(t, v) &&
-		    (hit == NULL || t->state > hit->state))
-			hit = t;
-	return hit;
-}
-
-/* The first threshold on field f of state st, for the perfdata. */
-static const struct threshold *
-first_of(enum field f, enum state st)
-{
-	const struct threshold *t;
-
-	for (t = thresholds; t < thresholds + nthresholds; t++)
-		if (t->field == f && t->state == st)
-			return t;
-	return NULL;
-}
-
-/* A threshold as a perfdata range, which alerts when v is outside it, or
- * with "@" inside it. */
-static void
-put_range(FILE *fp, const struct threshold *t)
-{
-	uint64_t v;
-
-	if (t == NULL)
-		return;
-	v = t->value;
-	switch (t->op) {
-	case OP_GT:
-		fprintf(fp, "%" PRIu64, v);
-		break;
-	case OP_GE:
-		fprintf(fp, "@%" PRIu64 ":", v);
-		break;
-	case OP_LT:
-		fprintf(fp, "%" PRIu64 ":", v);
-		break;
-	case OP_LE:
-		fprintf(fp, "@~:%" PRIu64, v);
-		break;
-	case OP_EQ:
-		fprintf(fp, "@%" PRIu64 ":%" PRIu64, v, v);
-		break;
-	}
-}
-
-/* " 'FIELD_QUEUE'=VALUE[UOM][;WARN[;CRIT]]", quoted only if need be. */
-static void
-put_perf(FILE *fp, const struct row *r, enum field f, uint64_t v)
-{
-	const struct threshold *w = first_of(f, ST_WARNING);
-	const struct threshold *c = first_of(f, ST_CRITICAL);
-	const char *q = strpbrk(r->name, " '=") != NULL ? "'" : "";
-
-	fprintf(fp, " %s%s_", q, field_names[f]);
-	put_clean(fp, r->name, 1);
-	fprintf(fp, "%s=%" PRIu64 "%s", q, v,
-	    f == F_BYTES ? "B" : f == F_AGE ? "s" : "");
-	if (w != NULL || c != NULL) {
-		putc(';', fp);
-		put_range(fp, w);
-	}
-	if (c != NULL) {
-		putc(';', fp);
-		put_range(fp, c);
-	}
-}
-
-/* Check one queue: its problems to text, its perfdata to perf. */
-static enum state
-check_row(const struct row *r, int64_t now, FILE *text, FILE *perf)
-{
-	const struct threshold *t;
-	enum state worst = ST_OK;
-	enum field f;
-	uint64_t v;
-
-	for (f = 0; f < NFIELDS; f++) {
-		v = row_value(r, f, now);
-		if ((t = worst_broken(f, v)) != NULL) {
-			if (ftell(text) > 0)
-				fputs(", ", text);
-			put_clean(text, r->name, 0);
-			fprintf(text, " %s=%" PRIu64 " (%s%s%" PRIu64 ")",
-			    field_names[f], v, field_names[f],
-			    op_names[t->op], t->value);
-			if (t->state > worst)
-				worst = t->state;
-		}
-		put_perf(perf, r, f, v);
-	}
-	return worst;
-}
-
-/* The one line of a monitoring plugin; returns the worst state. */
-static enum state
-print_status(const struct snapshot *sn)
-{
-	char *text = NULL, *perf = NULL;
-	size_t tlen, plen, i;
-	FILE *tf, *pf;
-	enum state st, worst = ST_OK;
-
-	if ((tf = open_memstream(&text, &tlen)) == NULL ||
-	    (pf = open_memstream(&perf, &plen)) == NULL)
-		fail(errno, NULL, "cannot write the status line");
-	for (i = 0; i < sn->n; i++)
-		if ((st = check_row(&sn->rows[i], sn->now, tf, pf)) > worst)
-			worst = st;
-	if (fclose(tf) == EOF || fclose(pf) == EOF)
-		fail(errno, NULL, "cannot write the status line");
-	if (worst == ST_OK)
-		printf("WQ OK - %zu queue%s", sn->n, sn->n == 1 ? "" : "s");
-	else
-		printf("WQ %s - %s", state_names[worst], text);
-	printf("%s%s\n", plen > 0 ? " |" : "", perf);
-	free(text);
-	free(perf);
-	return worst;
 }
 
 static void
@@ -776,7 +455,7 @@ one_round(struct wq_spool *s, char **names, size_t n, int first)
 	if (fmt == FMT_JSON)
 		rc = print_json(fp, &sn);
 	else if (fmt == FMT_PROM)
-		rc = print_prom(fp, &sn);
+		rc = stat_print_prom(fp, &sn);
 	else
 		rc = print_table(fp, &sn);
 	if (rc == -1)
@@ -823,7 +502,7 @@ check(struct wq_spool *s, char **names, size_t n)
 	enum state st;
 
 	snap_take(&sn, s, names, n);
-	st = print_status(&sn);
+	st = stat_print_status(&sn, &thresholds);
 	snap_free(&sn);
 	wq_spool_close(s);
 	if (fflush(stdout) == EOF)
