@@ -99,17 +99,29 @@ op_ack(struct wq_queue *q, const char *name, const struct wq_entry *e,
 	return wq_fifo_unlock(q, e);
 }
 
-/* Make cur/name ready again (in a FIFO queue, its group free again). */
+/*
+ * Make cur/name ready again (in a FIFO queue, its group free again), as
+ * of at_ms: now (0) for a release; when it fell due for a delayed
+ * message or an expired lease, so that what fell due together keeps its
+ * order in the tree.
+ */
 static int
-ready_now(struct wq_queue *q, const char *name, const struct wq_entry *e)
+ready_at(struct wq_queue *q, const char *name, const struct wq_entry *e,
+    int64_t at_ms)
 {
 	struct wq_entry to = *e;
 
 	to.deadline = 0;
 	to.nonce[0] = '\0';
-	if (wq_transfer(q, q->curfd, name, &to, WQ_MOVE) == -1)
+	if (wq_transfer_at(q, q->curfd, name, &to, WQ_MOVE, at_ms * 1000) == -1)
 		return -1;
 	return wq_fifo_unlock(q, e);
+}
+
+static int
+ready_now(struct wq_queue *q, const char *name, const struct wq_entry *e)
+{
+	return ready_at(q, name, e, 0);
 }
 
 struct release_arg {
@@ -264,7 +276,7 @@ promote_one(int dirfd, const char *name, void *arg)
 		return 0;
 	}
 	(void)dirfd;
-	if (ready_now(p->q, name, &e) == 0)
+	if (ready_at(p->q, name, &e, due) == 0)
 		p->promoted++;
 	else if (errno != ENOENT)
 		p->err = errno;

@@ -37,12 +37,13 @@ wq_queue_open_beside(struct wq_queue *q, const char *ref)
 }
 
 /*
- * Put fromfd/from into q as the ready entry e: into the bucket of now, or
- * in a FIFO queue into its group's tree at its send time.
+ * Put fromfd/from into q as the ready entry e: into the bucket of the
+ * time it became ready (at_us, 0 for now), or in a FIFO queue into its
+ * group's tree at its send time.
  */
 static int
 put_ready(struct wq_queue *q, int fromfd, const char *from,
-    const struct wq_entry *e, int link, int sync)
+    const struct wq_entry *e, int link, int sync, int64_t at_us)
 {
 	char bucket[WQ_BUCKET_MAX], name[WQ_RECEIPT_MAX];
 	int made = WQ_BUCKET_LEVELS;
@@ -50,7 +51,8 @@ put_ready(struct wq_queue *q, int fromfd, const char *from,
 	if (q->pol.fifo)
 		return wq_fifo_put(q, fromfd, from, e, link, sync);
 	if (wq_entry_format(e, 0, name, sizeof(name)) == -1 ||
-	    wq_bucket_path(e->rank, wq_now_us(), bucket, sizeof(bucket)) == -1)
+	    wq_bucket_path(e->rank, at_us > 0 ? at_us : wq_now_us(), bucket,
+	    sizeof(bucket)) == -1)
 		return -1;
 	if ((link ? wq_bucket_link(q, fromfd, from, bucket, name, &made) :
 	    wq_bucket_put(q, fromfd, from, bucket, name, &made)) == -1)
@@ -135,17 +137,28 @@ int
 wq_transfer(struct wq_queue *to, int fromfd, const char *from,
     const struct wq_entry *e, int how)
 {
+	return wq_transfer_at(to, fromfd, from, e, how, 0);
+}
+
+/*
+ * wq_transfer, into the bucket of the time the message became ready
+ * (at_us; 0 for now): messages that fell due together keep their order.
+ */
+int
+wq_transfer_at(struct wq_queue *to, int fromfd, const char *from,
+    const struct wq_entry *e, int how, int64_t at_us)
+{
 	char tmp[WQ_ID_MAX + 32];
 	int link = (how & WQ_LINK) != 0, saved;
 
-	if (put_ready(to, fromfd, from, e, link, how & WQ_DURABLE) == 0)
+	if (put_ready(to, fromfd, from, e, link, how & WQ_DURABLE, at_us) == 0)
 		return 0;
 	if (errno != EXDEV && !(link && (errno == EPERM || errno == EMLINK)))
 		return -1;
 	snprintf(tmp, sizeof(tmp), "%s.copy.%08x", e->id, arc4random());
 	if (copy_in(to, fromfd, from, tmp) == -1)
 		return -1;
-	if (put_ready(to, to->tmpfd, tmp, e, 0, 1) == -1) {
+	if (put_ready(to, to->tmpfd, tmp, e, 0, 1, at_us) == -1) {
 		saved = errno;
 		unlinkat(to->tmpfd, tmp, 0);
 		errno = saved;

@@ -140,6 +140,8 @@ int	 wq_queue_depth(struct wq_queue *, uint64_t limit, uint64_t *);
 struct wq_queue *wq_queue_open_beside(struct wq_queue *, const char *ref);
 int	 wq_transfer(struct wq_queue *to, int fromfd, const char *from,
 	    const struct wq_entry *, int how);
+int	 wq_transfer_at(struct wq_queue *to, int fromfd, const char *from,
+	    const struct wq_entry *, int how, int64_t at_us);
 int	 wq_stage(struct wq_queue *to, int fromfd, const char *from,
 	    const char *id, char *name, size_t len);
 
