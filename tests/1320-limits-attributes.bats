@@ -226,6 +226,16 @@ assert_nothing_sent() {
 	assert_output 0
 }
 
+@test "exec mode: WQ_ATTR_* and WQ_GROUP of wq-recv's own environment are not passed on" {
+	export D="$BATS_TEST_TMPDIR/d"
+	mkdir "$D"
+	wq-send -q -a mine=1 q job
+	run -0 env WQ_ATTR_stale=x WQ_GROUP=g WQ_ATTR_mine=old wq-recv q -- \
+		sh -c 'env | grep "^WQ_\(ATTR_\|GROUP=\)" | sort > "$D/env"'
+	run -0 cat "$D/env"
+	assert_output WQ_ATTR_mine=1
+}
+
 @test "-a: values with spaces, '=', unicode, empty or longest survive exactly" {
 	export D="$BATS_TEST_TMPDIR/d"
 	mkdir "$D"

@@ -121,6 +121,16 @@ assert_nothing_in() {
 	assert_output x
 }
 
+@test "a priority sent through a topic is kept, except in a FIFO subscriber" {
+	wq-create --fifo ff
+	wq-create --fanout s1,ff t
+	wq-send -q -p 7 t urgent
+	run -0 wq-recv --json s1
+	assert_equal "$(jq -r .priority <<<"$output")" 7
+	run -0 wq-recv --json ff
+	assert_equal "$(jq -r '[.body, .priority] | @tsv' <<<"$output")" "urgent	0"
+}
+
 @test "a subscriber on another filesystem gets a copy" {
 	mount_tmpfs "$BATS_TEST_TMPDIR/mnt"
 	local far=$BATS_TEST_TMPDIR/mnt/far id f1 f2
