@@ -223,47 +223,37 @@ commit_each(struct wq_sender *s, size_t n, size_t *i)
 }
 
 /*
- * Ready messages go into the bucket of now, all of a group into one.
- * The bucket is fsynced once; a failed fsync withdraws the ids, which
- * are visible but not known to be durable.
+ * Ready messages go into the bucket of now, all of a group into one,
+ * fsynced once.  A failed fsync withdraws the ids: the messages are
+ * visible, but not known to be durable.
  */
 static int
 commit_ready(struct wq_sender *s, size_t n, size_t *i)
 {
-	char name[WQ_RECEIPT_MAX], bucket[WQ_BUCKET_MAX], prev[WQ_BUCKET_MAX];
+	char name[WQ_RECEIPT_MAX], bucket[WQ_BUCKET_MAX];
 	struct wq_entry e;
-	int64_t now_us = wq_now_us();
-	size_t durable = 0;
-	int made = WQ_BUCKET_LEVELS, sync = s->q->pol.sync != WQ_SYNC_NONE;
+	int made = WQ_BUCKET_LEVELS;
 
 	if (s->q->pol.fifo || s->q->pol.fanout[0] != '\0')
 		return commit_each(s, n, i);
-	prev[0] = '\0';
+	if (wq_bucket_path(s->rank, wq_now_us(), bucket, sizeof(bucket)) == -1)
+		return -1;
 	for (; *i < n; (*i)++) {
 		pending_entry(s, *i, &e);
-		if (wq_bucket_path(e.rank, now_us, bucket, sizeof(bucket)) == -1 ||
-		    wq_entry_format(&e, 0, name, sizeof(name)) == -1)
-			goto fail;
-		if (prev[0] != '\0' && strcmp(prev, bucket) != 0) {
-			if (sync && wq_bucket_sync(s->q, prev, made) == -1)
-				goto fail;
-			durable = s->ndone;
-			made = WQ_BUCKET_LEVELS;
-		}
 		if (s->pending[*i].dup_of[0] == '\0' &&
+		    (wq_entry_format(&e, 0, name, sizeof(name)) == -1 ||
 		    wq_bucket_put(s->q, s->q->tmpfd, e.id, bucket, name,
-		    &made) == -1 && !committed_by_other(s, *i))
+		    &made) == -1) && !committed_by_other(s, *i))
 			goto fail;
-		strlcpy(prev, bucket, sizeof(prev));
 		done(s, *i);
 	}
-	if (sync && s->ndone > durable && wq_bucket_sync(s->q, prev, made) == -1)
+	if (s->q->pol.sync != WQ_SYNC_NONE && s->ndone > 0 &&
+	    wq_bucket_sync(s->q, bucket, made) == -1)
 		goto fail;
 	return 0;
 fail:
-	/* Visible, but not known to be durable: do not report those. */
-	if (sync)
-		s->ndone = durable;
+	if (s->q->pol.sync != WQ_SYNC_NONE)
+		s->ndone = 0;
 	return -1;
 }
 
