@@ -60,13 +60,13 @@ describe(int err)
 }
 
 static int
-vwarn_line(int err, const char *queue, const char *fmt, va_list ap)
+vline(int reason, int err, const char *queue, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "%s: ", getprogname());
 	if (queue != NULL)
 		fprintf(stderr, "%s: ", queue);
 	vfprintf(stderr, fmt, ap);
-	switch (wqx_exit_status(err)) {
+	switch (reason ? wqx_exit_status(err) : 0) {
 	case EX_DATAERR: case EX_IOERR: case EX_NOPERM: case EX_TEMPFAIL:
 		fprintf(stderr, ": %s", describe(err));
 		break;
@@ -83,7 +83,7 @@ wqx_warn(int err, const char *queue, const char *fmt, ...)
 	int status;
 
 	va_start(ap, fmt);
-	status = vwarn_line(err, queue, fmt, ap);
+	status = vline(1, err, queue, fmt, ap);
 	va_end(ap);
 	return status;
 }
@@ -94,13 +94,9 @@ wqx_fail(int status, const char *queue, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", getprogname());
-	if (queue != NULL)
-		fprintf(stderr, "%s: ", queue);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	(void)vline(0, 0, queue, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(status);
 }
 
@@ -112,7 +108,7 @@ wqx_die(int err, const char *queue, const char *fmt, ...)
 	int status;
 
 	va_start(ap, fmt);
-	status = vwarn_line(err, queue, fmt, ap);
+	status = vline(1, err, queue, fmt, ap);
 	va_end(ap);
 	exit(status);
 }
@@ -148,26 +144,27 @@ wqx_common_option(int ch, const char *usage)
 uint32_t
 wqx_seconds(const char *what, const char *arg, uint32_t min, uint32_t max)
 {
-	const char *errstr;
-	long long v;
-
-	v = strtonum(arg, min, max, &errstr);
-	if (errstr != NULL)
-		wqx_die(EINVAL, NULL, "%s is %s: %s", what, errstr, arg);
-	return (uint32_t)v;
+	return (uint32_t)wqx_number(what, arg, min, max);
 }
 
 int
 wqx_integer(const char *what, const char *arg, int min, int max)
+{
+	return (int)wqx_number(what, arg, min, max);
+}
+
+/* A decimal option value in [min, max], or exit 64 saying what is wrong. */
+long long
+wqx_number(const char *what, const char *arg, long long min, long long max)
 {
 	const char *errstr;
 	long long v;
 
 	v = strtonum(arg, min, max, &errstr);
 	if (errstr != NULL)
-		wqx_die(EINVAL, NULL, "%s is %s: %s (want %d to %d)", what,
+		wqx_die(EINVAL, NULL, "%s is %s: %s (want %lld to %lld)", what,
 		    errstr, arg, min, max);
-	return (int)v;
+	return v;
 }
 
 /*

@@ -44,6 +44,8 @@ void	 wqx_common_option(int ch, const char *usage);
 uint32_t wqx_seconds(const char *what, const char *arg, uint32_t min,
 	    uint32_t max);
 int	 wqx_integer(const char *what, const char *arg, int min, int max);
+long long wqx_number(const char *what, const char *arg, long long min,
+	    long long max);
 int64_t	 wqx_time(const char *what, const char *arg);
 struct wq_spool *wqx_spool(int create);
 void	 wqx_check_name(const char *);

@@ -56,18 +56,6 @@ static const struct option longopts[] = {
 	{ NULL,		0,			NULL,	0 }
 };
 
-static uint64_t
-number(const char *what, const char *arg, long long min, long long max)
-{
-	const char *errstr;
-	long long v;
-
-	v = strtonum(arg, min, max, &errstr);
-	if (errstr != NULL)
-		wqx_die(EINVAL, NULL, "%s is %s: %s", what, errstr, arg);
-	return (uint64_t)v;
-}
-
 static void
 copy_ref(char *dst, size_t len, const char *what, const char *arg)
 {
@@ -102,11 +90,11 @@ policy_option(int ch, struct wq_policy *pol)
 		pol->delay = wqx_seconds("delay", optarg, 0, WQ_DELAY_MAX);
 		return WQ_POL_DELAY;
 	case OPT_RETENTION:
-		pol->retention = number("retention", optarg, 0,
+		pol->retention = (uint64_t)wqx_number("retention", optarg, 0,
 		    100LL * 366 * 86400);
 		return WQ_POL_RETENTION;
 	case OPT_MAX_RECEIVES:
-		pol->max_receives = (uint32_t)number("max-receives", optarg,
+		pol->max_receives = (uint32_t)wqx_number("max-receives", optarg,
 		    0, 1000000);
 		return WQ_POL_MAX_RECEIVES;
 	case OPT_DEAD_LETTER:
@@ -114,10 +102,12 @@ policy_option(int ch, struct wq_policy *pol)
 		    "dead-letter queue", optarg);
 		return WQ_POL_DEAD_LETTER;
 	case OPT_MAX_SIZE:
-		pol->max_size = number("max-size", optarg, 1, 1LL << 40);
+		pol->max_size = (uint64_t)wqx_number("max-size", optarg, 1,
+		    1LL << 40);
 		return WQ_POL_MAX_SIZE;
 	case OPT_MAX_DEPTH:
-		pol->max_depth = number("max-depth", optarg, 0, 1LL << 48);
+		pol->max_depth = (uint64_t)wqx_number("max-depth", optarg, 0,
+		    1LL << 48);
 		return WQ_POL_MAX_DEPTH;
 	case OPT_FIFO:
 		pol->fifo = 1;
