@@ -194,14 +194,14 @@ kill_one() {
 	# The spool is sane: wq-stat works, nothing left in new/ or cur/, and
 	# tmp/ holds only plain files of killed producers, none of them a
 	# reported message, and head-hint symlinks of killed consumers
-	# (.head.*, made in tmp/ and renamed over QUEUE/head).
+	# (.link.*, made in tmp/ and renamed over QUEUE/head).
 	run -0 wq-stat q
 	assert_stat q 0 0 0
 	stat_is q total 0
 	[ "$(nready q)" -eq 0 ]
 	[ "$(nfiles "$(qdir q)/cur")" -eq 0 ]
 	[ -z "$(find "$(qdir q)/tmp" -mindepth 1 ! -type f \
-		! \( -type l -name '.head.*' \))" ]
+		! \( -type l -name '.link.*' \))" ]
 	local left
 	left=$(find "$(qdir q)/tmp" -mindepth 1 -printf '%f\n' |
 		LC_ALL=C sort | join -t "$(printf '\t')" - "$D/sent")
