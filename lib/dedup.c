@@ -97,16 +97,7 @@ wq_digest_end(struct wq_digest *d, unsigned char key[WQ_DEDUP_KEY])
 static int
 dedup_dir(struct wq_queue *q)
 {
-	int fd;
-
-	for (;;) {
-		fd = openat(q->fd, "dedup", O_RDONLY | O_DIRECTORY |
-		    O_NOFOLLOW | O_CLOEXEC);
-		if (fd != -1 || errno != ENOENT)
-			return fd;
-		if (wq_mkdir(q, q->fd, "dedup") == -1 && errno != EEXIST)
-			return -1;
-	}
+	return wq_open_subdir(q, q->fd, "dedup", 1, NULL);
 }
 
 static void

@@ -44,16 +44,7 @@ group_of(const struct wq_entry *e)
 static int
 lock_dir(struct wq_queue *q)
 {
-	int fd;
-
-	for (;;) {
-		fd = openat(q->fd, "lock", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-		if (fd != -1 || errno != ENOENT)
-			return fd;
-		if (wq_mkdir(q, q->fd, "lock") == -1 && errno != EEXIST)
-			return -1;
-	}
+	return wq_open_subdir(q, q->fd, "lock", 1, NULL);
 }
 
 /* The lock of a group: 1 and its deadline and nonce, 0 none, -1 error. */
@@ -214,18 +205,7 @@ wq_fifo_hold(struct wq_queue *q, const char *name, const struct wq_entry *e,
 static int
 group_dir(struct wq_queue *q, const char *group, int create, int *made)
 {
-	int fd;
-
-	for (;;) {
-		fd = openat(q->newfd, group, O_RDONLY | O_DIRECTORY |
-		    O_NOFOLLOW | O_CLOEXEC);
-		if (fd != -1 || errno != ENOENT || !create)
-			return fd;
-		if (wq_mkdir(q, q->newfd, group) == 0)
-			*made = 1;
-		else if (errno != EEXIST)
-			return -1;
-	}
+	return wq_open_subdir(q, q->newfd, group, create, made);
 }
 
 /*

@@ -106,6 +106,31 @@ wq_mkdir(const struct wq_queue *q, int dirfd, const char *name)
 	return 0;
 }
 
+/*
+ * Open the directory dirfd/name of a queue, made (with the queue's mode)
+ * if it is missing and create is set; *made (if not NULL) is set to 1
+ * when this call made it.  Another process may make it first, or remove
+ * it as empty, in between: then again.
+ */
+int
+wq_open_subdir(const struct wq_queue *q, int dirfd, const char *name,
+    int create, int *made)
+{
+	int fd;
+
+	for (;;) {
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd != -1 || errno != ENOENT || !create)
+			return fd;
+		if (wq_mkdir(q, dirfd, name) == 0) {
+			if (made != NULL)
+				*made = 1;
+		} else if (errno != EEXIST)
+			return -1;
+	}
+}
+
 /* A new message file gets the queue's mode without execute bits. */
 void
 wq_share_file(const struct wq_queue *q, int fd)

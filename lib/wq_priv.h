@@ -90,6 +90,8 @@ int	 wq_policy_write(int dirfd, const struct wq_policy *, int sync);
 /* lib/share.c */
 int	 wq_share_tree(int qfd, const struct wq_policy *);
 int	 wq_mkdir(const struct wq_queue *, int dirfd, const char *);
+int	 wq_open_subdir(const struct wq_queue *, int dirfd, const char *,
+	    int create, int *made);
 void	 wq_share_file(const struct wq_queue *, int fd);
 
 /* lib/bucket.c */
