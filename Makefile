@@ -73,7 +73,7 @@ build/bench/%: bench/%.c build/libwq.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libwq.a $(LIBS)
 
 # Benchmarks (not part of check): see bench/README.md.
-bench: all build/bench/depth
+bench: all build/bench/depth build/bench/wqbench
 	bench/run
 
 # A short tour on the default spool ($WQ_DIR, else ~/.local/share/wq).
