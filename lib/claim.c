@@ -8,13 +8,15 @@
  * A consumer works through one leaf of new/ (see bucket.c) at a time: it
  * lists the leaf once, claims in name order, and when the listing is used
  * up walks down from the top again, removing the empty directories it
- * meets.  Before each claim it looks at the ranks in new/, so a message of
- * a more urgent rank is served before the rest of a leaf.  A consumer's
+ * meets.  Before each claim it looks at the ranks in new/ (see top_rank),
+ * so a message of a more urgent rank is served before the rest of a leaf.  A consumer's
  * first leaf comes from the head hint when the hint still has messages of
  * the most urgent rank: one-shot consumers skip the walk down.
  * Expired leases are returned to new/ by the next consumer to look at
  * cur/; cur/ is looked at when its earliest deadline may have passed.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +86,40 @@ check_cur(struct wq_consumer *c, int64_t now)
 	c->next_scan = next;
 	if (n > 0)
 		wq_consumer_invalidate(c);
+	return 0;
+}
+
+/*
+ * The most urgent rank in new/ into *top (-1: none), listed again only
+ * when new/ may have changed.  A rank directory that appears or goes
+ * changes new/'s mtime; a message filed into a rank directory already
+ * listed does not need to.  Timestamps come from a coarse clock, so a
+ * change made within the same tick as the mtime we saw would go unseen:
+ * a listing is trusted only when that mtime was over a second old.  On a
+ * remote filesystem attributes are cached, so new/ is always listed.
+ */
+static int
+top_rank(struct wq_consumer *c, int64_t now, int *top)
+{
+	struct stat st;
+	int64_t mtime_ms;
+
+	if (c->q->remote)
+		return wq_bucket_top_rank(c->q, top);
+	if (fstat(c->q->newfd, &st) == -1)
+		return -1;
+	if (c->top_trusted && st.st_mtim.tv_sec == c->top_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == c->top_mtime.tv_nsec) {
+		*top = c->top;
+		return 0;
+	}
+	if (wq_bucket_top_rank(c->q, top) == -1)
+		return -1;
+	mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 +
+	    st.st_mtim.tv_nsec / 1000000;
+	c->top = *top;
+	c->top_mtime = st.st_mtim;
+	c->top_trusted = now - mtime_ms > 1000;
 	return 0;
 }
 
@@ -188,7 +224,7 @@ wq_claim(struct wq_consumer *c, struct wq_msg **mp)
 		return -1;
 	if (c->q->pol.fifo)
 		return wq_fifo_claim(c, now, mp);
-	if (wq_bucket_top_rank(c->q, &top) == -1)
+	if (top_rank(c, now, &top) == -1)
 		return -1;
 	if (top < 0) {
 		wq_consumer_invalidate(c);

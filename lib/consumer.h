@@ -23,6 +23,9 @@ struct wq_consumer {
 	int		 backoff_ms;	/* polling interval on remote fs */
 	int		 peeking;
 	size_t		 fifo_next;	/* FIFO: the group to try first */
+	int		 top;		/* most urgent rank, as last listed */
+	int		 top_trusted;	/* ... at new/'s mtime top_mtime */
+	struct timespec	 top_mtime;
 };
 
 #define WQ_CLAIMED	1	/* a message is leased to the caller */

@@ -76,6 +76,17 @@ bad:
 	return -1;
 }
 
+/* A small body came with the header's read: keep it, saving a read. */
+static int
+keep_body(struct wq_msg *m, const char *body)
+{
+	if ((m->body = malloc((size_t)m->size + 1)) == NULL)
+		return -1;
+	memcpy(m->body, body, (size_t)m->size);
+	m->body[m->size] = '\0';
+	return 0;
+}
+
 struct wq_msg *
 wq_msg_load(struct wq_queue *q, int dirfd, const char *name,
     const struct wq_entry *e)
@@ -119,6 +130,9 @@ wq_msg_load(struct wq_queue *q, int dirfd, const char *name,
 	/* A hostile length must not make a reader allocate without end. */
 	if (m->zstd && m->size > q->pol.max_size && m->size > WQ_LENGTH_MAX)
 		goto bad;
+	if (!m->zstd && (size_t)n == hdrlen + m->size && keep_body(m, buf +
+	    hdrlen) == -1)
+		goto fail;
 	return m;
 bad:
 	errno = EBADMSG;

@@ -86,12 +86,31 @@ host_part(void)
 	return host;
 }
 
+/*
+ * The random part of this process's ids, drawn again when the pid
+ * changes (a fork): with the pid and the sequence number it keeps ids
+ * apart, and a draw per id would cost a syscall per message.
+ */
+static uint32_t
+id_salt(pid_t pid)
+{
+	static pid_t salted;
+	static uint32_t salt;
+
+	if (salted != pid) {
+		salt = arc4random();
+		salted = pid;
+	}
+	return salt;
+}
+
 int
 wq_id_new(char id[WQ_ID_MAX])
 {
 	static unsigned long seq;
 	struct timespec ts;
 	uint64_t us;
+	pid_t pid = getpid();
 	int n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -99,8 +118,8 @@ wq_id_new(char id[WQ_ID_MAX])
 	/* SEQ is fixed-width so that one process's ids sort in send order
 	 * even within one microsecond. */
 	n = snprintf(id, WQ_ID_MAX, "%016" PRIx64 ".%lx.%08lx.%08" PRIx32
-	    ".%s", us, (unsigned long)getpid(), seq++ & 0xffffffffUL,
-	    arc4random(), host_part());
+	    ".%s", us, (unsigned long)pid, seq++ & 0xffffffffUL,
+	    id_salt(pid), host_part());
 	if (n < 0 || n >= WQ_ID_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -134,11 +153,23 @@ wq_id_time_us(const char *id)
 	return (int64_t)us;
 }
 
+/*
+ * A fresh nonce for a lease.  Random bytes are drawn 32 nonces at a time
+ * (each draw costs a syscall); the pool is per thread.  A pool shared by
+ * a parent and a child after fork can repeat a nonce, but never for one
+ * message at one deadline, so receipts stay unique.
+ */
 void
 wq_nonce_new(char nonce[17])
 {
-	snprintf(nonce, 17, "%08" PRIx32 "%08" PRIx32, arc4random(),
-	    arc4random());
+	static _Thread_local uint64_t pool[32];
+	static _Thread_local size_t left;
+
+	if (left == 0) {
+		arc4random_buf(pool, sizeof(pool));
+		left = sizeof(pool) / sizeof(pool[0]);
+	}
+	snprintf(nonce, 17, "%016" PRIx64, pool[--left]);
 }
 
 /* Parse a decimal field that ends at one of the bytes in stop. */

@@ -865,6 +865,69 @@ test_priority(void)
 	wq_spool_close(s);
 }
 
+/* Set the mtime of a directory under the case's to 10 s ago. */
+static void
+age_dir(const char *rel)
+{
+	struct timespec ts[2];
+	char path[4096];
+
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= 10;
+	ts[1] = ts[0];
+	need(utimensat(AT_FDCWD, t_path(path, "%s", rel), ts, 0) == 0,
+	    "age %s", rel);
+}
+
+/*
+ * A consumer lists the ranks of new/ again only when new/'s mtime moved
+ * (claim.c, top_rank): a more urgent message sent between two claims of
+ * a stream is still served next, also when new/ was old enough for the
+ * listing to be trusted, and also into an emptied rank directory.
+ */
+static void
+test_priority_stream(void)
+{
+	struct wq_spool *s = t_spool();
+	struct wq_queue *q = t_queue(s, "q", NULL, 0);
+	char ids[4][WQ_ID_MAX], urgent[WQ_ID_MAX], later[WQ_ID_MAX];
+	struct wq_consumer *c;
+	struct wq_msg *m;
+
+	send_n(q, 4, ids);
+	age_dir("q/new");
+	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
+	need(wq_claim(c, &m) == 0 && wq_msg_ack(m) == 0, "claim the first");
+	wq_msg_free(m);
+	need(wq_claim(c, &m) == 0 && wq_msg_ack(m) == 0, "claim the second");
+	wq_msg_free(m);
+	send_prio(q, 10, "urgent", urgent);
+	if (ok(wq_claim(c, &m) == 0, "claim after an urgent send")) {
+		is_str(wq_msg_id(m), urgent, "the urgent one comes next");
+		ok(wq_msg_ack(m) == 0, "ack");
+		wq_msg_free(m);
+	}
+	/* Its rank directory may stay behind; a message filed into it
+	 * leaves new/'s mtime alone. */
+	age_dir("q/new");
+	if (ok(wq_claim(c, &m) == 0, "claim the third")) {
+		is_str(wq_msg_id(m), ids[2], "back to the rest");
+		wq_msg_free(m);	/* left leased */
+	}
+	send_prio(q, 10, "later", later);
+	if (ok(wq_claim(c, &m) == 0, "claim after a second urgent send")) {
+		is_str(wq_msg_id(m), later, "it comes next too");
+		wq_msg_free(m);
+	}
+	if (ok(wq_claim(c, &m) == 0, "claim the fourth")) {
+		is_str(wq_msg_id(m), ids[3], "then the last");
+		wq_msg_free(m);
+	}
+	wq_consumer_close(c);
+	wq_queue_close(q);
+	wq_spool_close(s);
+}
+
 /* wq_sender_priority takes -100..100, and only between commits. */
 static void
 test_priority_bad(void)
@@ -1076,7 +1139,7 @@ test_sweep(void)
 int
 main(void)
 {
-	plan(21);
+	plan(22);
 	TEST(test_order, "claim order is send order");
 	TEST(test_empty, "claim on an empty queue: ENOMSG");
 	TEST(test_claim_lease, "claim renames into cur/ with count 1");
@@ -1097,6 +1160,7 @@ main(void)
 	TEST(test_foreign, "foreign names are ignored and left alone");
 	TEST(test_sweep, "wq_queue_sweep removes stale tmp/ files");
 	TEST(test_priority, "higher priority first; release keeps it");
+	TEST(test_priority_stream, "an urgent message sent mid-stream comes next");
 	TEST(test_priority_bad, "wq_sender_priority: range, EBUSY, rank");
 	TEST(test_fifo, "FIFO: a tree and a lock per group, names carry it");
 	TEST(test_no_group, "a plain queue: empty GROUP, no groups");
