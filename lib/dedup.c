@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include <sha2.h>
 
 #include "wq_priv.h"
 
@@ -56,42 +56,42 @@ wq_dedup_key(const void *data, size_t len, int body,
 	return wq_digest_end(d, key);
 }
 
-/* Content dedup: the digest of a body read in pieces. */
+/*
+ * Content dedup: the digest of a body read in pieces.  SHA-256 comes
+ * from libmd, which libbsd loads anyway: linking libcrypto would cost
+ * every command milliseconds of start-up.
+ */
+struct wq_digest {
+	SHA2_CTX	ctx;
+};
+
 struct wq_digest *
 wq_digest_start(void)
 {
-	EVP_MD_CTX *ctx;
+	struct wq_digest *d;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL) {
-		errno = ENOMEM;
+	if ((d = malloc(sizeof(*d))) == NULL)
 		return NULL;
-	}
-	if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(ctx);
-		errno = EIO;
-		return NULL;
-	}
-	return (struct wq_digest *)ctx;
+	SHA256Init(&d->ctx);
+	return d;
 }
 
 int
 wq_digest_add(struct wq_digest *d, const void *buf, size_t len)
 {
-	return EVP_DigestUpdate((EVP_MD_CTX *)d, buf, len) ? 0 :
-	    (errno = EIO, -1);
+	SHA256Update(&d->ctx, buf, len);
+	return 0;
 }
 
 /* The digest into key, and the context freed (also when key is NULL). */
 int
 wq_digest_end(struct wq_digest *d, unsigned char key[WQ_DEDUP_KEY])
 {
-	unsigned int len = WQ_DEDUP_KEY;
-	int ok = 1;
+	unsigned char sink[SHA256_DIGEST_LENGTH];
 
-	if (key != NULL)
-		ok = EVP_DigestFinal_ex((EVP_MD_CTX *)d, key, &len);
-	EVP_MD_CTX_free((EVP_MD_CTX *)d);
-	return ok ? 0 : (errno = EIO, -1);
+	SHA256Final(key != NULL ? key : sink, &d->ctx);
+	free(d);
+	return 0;
 }
 
 static int
