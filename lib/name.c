@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,21 +88,32 @@ host_part(void)
 }
 
 /*
- * The random part of this process's ids, drawn again when the pid
- * changes (a fork): with the pid and the sequence number it keeps ids
- * apart, and a draw per id would cost a syscall per message.
+ * This process's id and the random part of its ids, looked up once and
+ * again after a fork: with the sequence number they keep ids apart, and
+ * a getpid or a random draw per id would cost a syscall per message.
  */
-static uint32_t
-id_salt(pid_t pid)
-{
-	static pid_t salted;
-	static uint32_t salt;
+static pid_t	id_pid;
+static uint32_t	id_salt;
 
-	if (salted != pid) {
-		salt = arc4random();
-		salted = pid;
-	}
-	return salt;
+static void
+id_forget(void)
+{
+	id_pid = 0;
+}
+
+static void
+id_process(void)
+{
+	static int registered;
+
+	if (id_pid != 0)
+		return;
+	if (registered == 0)
+		registered = pthread_atfork(NULL, NULL, id_forget) == 0 ? 1 : -1;
+	id_pid = getpid();
+	id_salt = arc4random();
+	if (registered == -1)
+		id_forget();	/* a fork would go unseen: no cache */
 }
 
 int
@@ -110,16 +122,17 @@ wq_id_new(char id[WQ_ID_MAX])
 	static unsigned long seq;
 	struct timespec ts;
 	uint64_t us;
-	pid_t pid = getpid();
 	int n;
 
+	id_process();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 	/* SEQ is fixed-width so that one process's ids sort in send order
 	 * even within one microsecond. */
 	n = snprintf(id, WQ_ID_MAX, "%016" PRIx64 ".%lx.%08lx.%08" PRIx32
-	    ".%s", us, (unsigned long)pid, seq++ & 0xffffffffUL,
-	    id_salt(pid), host_part());
+	    ".%s", us, (unsigned long)(id_pid ? id_pid : getpid()),
+	    seq++ & 0xffffffffUL,
+	    id_salt, host_part());
 	if (n < 0 || n >= WQ_ID_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;

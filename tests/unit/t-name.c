@@ -4,6 +4,8 @@
  * names of new/ ("RR.ID,COUNT,SIZE,GROUP") and cur/ (",DEADLINE,NONCE"
  * added), message ids, nonces and sync mode names.
  */
+#include <sys/wait.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -500,6 +502,46 @@ test_id_unique(void)
 	free(ids);
 }
 
+/* The PID field of an id, as a number. */
+static unsigned long
+id_pid_field(const char *id)
+{
+	const char *p = strchr(id, '.');
+
+	return p != NULL ? strtoul(p + 1, NULL, 16) : 0;
+}
+
+/*
+ * The pid and the random part of ids are looked up once per process
+ * (name.c): a child forked after its parent made ids must still put its
+ * own pid in its ids, or parent and child could make the same id.
+ */
+static void
+test_id_after_fork(void)
+{
+	char parent[WQ_ID_MAX], child[WQ_ID_MAX];
+	int fds[2], status;
+	pid_t pid;
+
+	need(wq_id_new(parent) == 0, "wq_id_new in the parent");
+	is_int(id_pid_field(parent), getpid(), "the parent's pid");
+	need(pipe(fds) == 0, "pipe");
+	need((pid = fork()) != -1, "fork");
+	if (pid == 0) {
+		if (wq_id_new(child) != 0 ||
+		    write(fds[1], child, sizeof(child)) != sizeof(child))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	need(read(fds[0], child, sizeof(child)) == sizeof(child),
+	    "the child's id");
+	close(fds[0]);
+	need(waitpid(pid, &status, 0) == pid, "waitpid");
+	is_int(id_pid_field(child), pid, "the child's id has the child's pid");
+	ok(strcmp(parent + 17, child + 17) != 0, "and differs after the time");
+}
+
 static void
 test_id_time_order(void)
 {
@@ -624,7 +666,7 @@ test_legacy_names(void)
 int
 main(void)
 {
-	plan(18);
+	plan(19);
 	TEST(test_name_valid, "wq_name_valid accepts good names");
 	TEST(test_name_invalid, "wq_name_valid refuses bad names");
 	TEST(test_group_valid, "wq_group_valid: queue-name grammar, 64 bytes");
@@ -640,6 +682,7 @@ main(void)
 	    "the longest entry name fits a receipt and NAME_MAX");
 	TEST(test_id_grammar, "wq_id_new: the id grammar");
 	TEST(test_id_unique, "wq_id_new: 100000 unique ids");
+	TEST(test_id_after_fork, "wq_id_new: a forked child has ids of its own");
 	TEST(test_id_time_order, "wq_id_new: fixed-width time prefix order");
 	TEST(test_id_strict_order,
 	    "wq_id_new: ids sort in creation order within a microsecond");
