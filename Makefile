@@ -95,9 +95,11 @@ build/bench/%: bench/%.c build/libwq.a
 	@mkdir -p build/bench
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libwq.a $(LIBS)
 
-# Benchmarks (not part of check): see bench/README.md.
+# Benchmarks (not part of check): wq beside the floor and the peers of
+# ../shared/peers, in one run; see bench/README.md.  BENCH_ARGS are given
+# to bench/run.py (e.g. BENCH_ARGS="--rounds 1 --only tmpfs").
 bench: all build/bench/depth build/bench/wqbench
-	bench/run
+	bench/run.py $(BENCH_ARGS)
 
 # A short tour on the default spool ($WQ_DIR, else ~/.local/share/wq).
 demo: all
@@ -116,7 +118,6 @@ check: all $(UNIT_BINS) lint
 lint:
 	mandoc -Tlint -W warning $(MANS)
 	shellcheck -s bash completions/wq.bash tests/*.bash
-	shellcheck bench/run
 	bash -n completions/wq.bash
 	zsh -n completions/_wq
 	fish -n completions/wq.fish

@@ -13,7 +13,12 @@
  * config phase n seconds ops_per_s us_per_op), then the ratios of each
  * phase at each depth to the same phase at the smallest depth.
  *
- * usage: depth [-r rounds] [-k claims] [-o oneshots] DIR BINDIR DEPTH...
+ * With -t TAG it prints RESULT lines instead (config TAG:depth=N, no
+ * header, no ratios), for bench/run.py, and a queue kept from an earlier
+ * run is topped up rather than filled again.
+ *
+ * usage: depth [-r rounds] [-k claims] [-o oneshots] [-t tag] DIR BINDIR
+ *        DEPTH...
  */
 #include <sys/wait.h>
 
@@ -151,12 +156,37 @@ stat_once(const char *bindir, const char *dir, const char *name)
 	return now_s() - t;
 }
 
+static const char *tag;	/* -t: RESULT lines for bench/run.py */
+
 static void
 row(int round, const char *config, int phase, int n, double secs)
 {
-	printf("%d\twq-depth\twq\t%s\t%s\t%d\t%.6f\t%.1f\t%.2f\n", round,
-	    config, phase_names[phase], n, secs, n / secs, secs * 1e6 / n);
+	if (tag != NULL)
+		printf("RESULT\twq\t%s:%s\t%s\t%d\t%.6f\t%.1f\t%.2f\n", tag,
+		    config, phase_names[phase], n, secs, n / secs,
+		    secs * 1e6 / n);
+	else
+		printf("%d\twq-depth\twq\t%s\t%s\t%d\t%.6f\t%.1f\t%.2f\n",
+		    round, config, phase_names[phase], n, secs, n / secs,
+		    secs * 1e6 / n);
 	fflush(stdout);
+}
+
+/* Open (making it if need be) the queue of one depth, filled up to it:
+ * a queue kept from an earlier run is topped up, not filled again. */
+static struct wq_queue *
+open_depth(struct wq_spool *sp, const char *name, uint64_t depth)
+{
+	struct wq_queue *q;
+	struct wq_stat st;
+
+	if (wq_queue_create(sp, name, NULL, 0, 0) == -1 && errno != EEXIST)
+		err(1, "%s", name);
+	if ((q = wq_queue_open(sp, name)) == NULL ||
+	    wq_queue_stat(q, &st) == -1)
+		err(1, "%s", name);
+	fill(q, st.ready, depth);
+	return q;
 }
 
 static int
@@ -186,7 +216,7 @@ main(int argc, char *argv[])
 	int rounds = 3, k = 2000, o = 100, nd, d, r, ch, p;
 	double base[PHASES], t;
 
-	while ((ch = getopt(argc, argv, "k:o:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "k:o:r:t:")) != -1) {
 		switch (ch) {
 		case 'k':
 			k = (int)strtonum(optarg, 1, 1000000, &errstr);
@@ -197,16 +227,19 @@ main(int argc, char *argv[])
 		case 'r':
 			rounds = (int)strtonum(optarg, 1, 32, &errstr);
 			break;
+		case 't':
+			tag = optarg;
+			break;
 		default:
 			errx(64, "usage: depth [-r rounds] [-k claims] "
-			    "[-o oneshots] DIR BINDIR DEPTH...");
+			    "[-o oneshots] [-t tag] DIR BINDIR DEPTH...");
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 3 || argc - 2 > MAX_DEPTHS)
 		errx(64, "usage: depth [-r rounds] [-k claims] [-o oneshots] "
-		    "DIR BINDIR DEPTH...");
+		    "[-t tag] DIR BINDIR DEPTH...");
 	dir = argv[0];
 	bindir = argv[1];
 	nd = argc - 2;
@@ -220,12 +253,10 @@ main(int argc, char *argv[])
 		snprintf(name[d], sizeof(name[d]), "d%" PRIu64, depths[d]);
 		snprintf(config[d], sizeof(config[d]), "depth=%" PRIu64,
 		    depths[d]);
-		if (wq_queue_create(sp, name[d], NULL, 0, 0) == -1 ||
-		    (q[d] = wq_queue_open(sp, name[d])) == NULL)
-			err(1, "%s/%s", dir, name[d]);
-		fill(q[d], 0, depths[d]);
+		q[d] = open_depth(sp, name[d], depths[d]);
 	}
-	printf("round\tjob\tsystem\tconfig\tphase\tn\tseconds\tops_per_s\t"
+	if (tag == NULL)
+		printf("round\tjob\tsystem\tconfig\tphase\tn\tseconds\tops_per_s\t"
 	    "us_per_op\n");
 	for (r = 0; r < rounds; r++)
 		for (d = 0; d < nd; d++) {
@@ -239,6 +270,8 @@ main(int argc, char *argv[])
 			row(r + 1, config[d], 2, 1, t);
 			us[d][2][r] = t * 1e6;
 		}
+	if (tag != NULL)
+		goto out;
 	printf("\n# median us per operation, and the ratio to depth %" PRIu64
 	    "\n# %-14s %10s %12s %8s\n", depths[0], "phase", "depth",
 	    "us_per_op", "ratio");
@@ -251,6 +284,7 @@ main(int argc, char *argv[])
 			printf("# %-14s %10" PRIu64 " %12.1f %8.2f\n",
 			    phase_names[p], depths[d], m, m / base[p]);
 		}
+out:
 	for (d = 0; d < nd; d++)
 		wq_queue_close(q[d]);
 	wq_spool_close(sp);
