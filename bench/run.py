@@ -284,6 +284,9 @@ def targets(fs_list):
             ("%s: 64 KiB wq-recv -n / floor claim+read+ack" % fs,
              "wq|%s:none-64k|dequeue" % fs, "fsbench|%s:none-p1-64k/c1|dequeue" % fs,
              0.7, False),
+            ("%s: exec mode (-j 1) / floor claim+read+ack + one /bin/true" % fs,
+             "wq|%s:none-100|dequeue-exec-j1" % fs, "derived|%s:exec-floor|dequeue-exec" % fs,
+             0.7, False),
             ("%s: one wq-send call / touch (time, at most)" % fs,
              "wq|%s:none|wq-send" % fs, "wq|%s:none|touch" % fs, 1 / 1.5, True),
             ("%s: 2 producers + 2 consumers / floor cycle with 2 processes" % fs,
@@ -311,8 +314,24 @@ def targets(fs_list):
     return t
 
 
+def exec_floor(rows):
+    """The floor of exec mode, per round and filesystem: the floor's
+    claim + read + ack plus one spawn of /bin/true (wqbench oneshot)."""
+    us = {}
+    for rnd, system, config, phase, n, s in rows:
+        fs = config.split(":")[0]
+        if system == "fsbench" and config.endswith(":none-p1/c1") and phase == "dequeue":
+            us.setdefault((rnd, fs), {})["deq"] = s * 1e6 / n
+        elif system == "wq" and config == fs + ":none" and phase == "bin-true":
+            us.setdefault((rnd, fs), {})["exec"] = s * 1e6
+    return [(rnd, "derived", fs + ":exec-floor", "dequeue-exec", 1,
+             (v["deq"] + v["exec"]) / 1e6)
+            for (rnd, fs), v in us.items() if len(v) == 2]
+
+
 def report(path, fs_list):
     rows = load(path)
+    rows += exec_floor(rows)
     lines = ["| target | ratio (median) | range | rounds | goal | met |",
              "|---|---:|---:|---:|---:|---|"]
     for what, num, den, goal, cost in targets(fs_list):
