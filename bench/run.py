@@ -160,7 +160,8 @@ def wq_single_jobs(a, fs, base):
     root = fs == "ext4nj"
     jobs.append(("wq-2p2c-" + fs, root, root,
                  queue_job("2p2c", "mpmc", lambda: ["-n", str(a.n)])))
-    jobs.append(("wq-wake-" + fs, False, False,
+    # the send it times creates a file: on / only when that is fresh
+    jobs.append(("wq-wake-" + fs, root, False,
                  queue_job("wake", "wake", lambda: ["-b", BIN, "-r", str(a.wake_runs)])))
     jobs.append(("wq-oneshot-" + fs, False, False,
                  queue_job("oneshot", "oneshot", lambda: ["-b", BIN, "-r",

@@ -9,15 +9,18 @@
  * lists the leaf once, claims in name order, and when the listing is used
  * up walks down from the top again, removing the empty directories it
  * meets.  Before each claim it looks at the ranks in new/ (see top_rank),
- * so a message of a more urgent rank is served before the rest of a leaf.  A consumer's
- * first leaf comes from the head hint when the hint still has messages of
- * the most urgent rank: one-shot consumers skip the walk down.
+ * so a message of a more urgent rank is served before the rest of a leaf.
+ * A consumer's first leaf comes from the head hint when the hint still
+ * has messages of the most urgent rank: one-shot consumers skip the walk
+ * down.
  * Expired leases are returned to new/ by the next consumer to look at
  * cur/; cur/ is looked at when its earliest deadline may have passed.
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,6 +50,8 @@ wq_consumer_close(struct wq_consumer *c)
 	wq_names_free(c->batch, c->n);
 	if (c->ino_fd != -1)
 		close(c->ino_fd);
+	if (c->top_dir != NULL)
+		closedir(c->top_dir);
 	free(c);
 }
 
@@ -90,13 +95,48 @@ check_cur(struct wq_consumer *c, int64_t now)
 }
 
 /*
+ * List the ranks of new/ through a directory stream kept open for it:
+ * rewinding costs one lseek, where opening one costs five syscalls.
+ */
+static int
+list_top(struct wq_consumer *c, int *top)
+{
+	struct dirent *d;
+	long rank;
+	int fd;
+
+	if (c->top_dir == NULL) {
+		if ((fd = openat(c->q->newfd, ".", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1)
+			return -1;
+		if ((c->top_dir = fdopendir(fd)) == NULL) {
+			close(fd);
+			return -1;
+		}
+	} else
+		rewinddir(c->top_dir);
+	*top = -1;
+	errno = 0;
+	while ((d = readdir(c->top_dir)) != NULL) {
+		if (!wq_bucket_level_valid(d->d_name, 0))
+			continue;
+		rank = strtol(d->d_name, NULL, 16);
+		if (*top < 0 || rank < *top)
+			*top = (int)rank;
+	}
+	return errno != 0 ? -1 : 0;
+}
+
+/*
  * The most urgent rank in new/ into *top (-1: none), listed again only
  * when new/ may have changed.  A rank directory that appears or goes
  * changes new/'s mtime; a message filed into a rank directory already
- * listed does not need to.  Timestamps come from a coarse clock, so a
- * change made within the same tick as the mtime we saw would go unseen:
- * a listing is trusted only when that mtime was over a second old.  On a
- * remote filesystem attributes are cached, so new/ is always listed.
+ * listed does not need to.  (Senders' doorbells move the mtime too, so
+ * while they send, new/ is listed at every claim.)  Timestamps come from
+ * a coarse clock, so a change made within the same tick as the mtime we
+ * saw would go unseen: a listing is trusted only when that mtime was over
+ * a second old.  On a remote filesystem attributes are cached, so new/
+ * is always listed afresh there.
  */
 static int
 top_rank(struct wq_consumer *c, int64_t now, int *top)
@@ -113,7 +153,7 @@ top_rank(struct wq_consumer *c, int64_t now, int *top)
 		*top = c->top;
 		return 0;
 	}
-	if (wq_bucket_top_rank(c->q, top) == -1)
+	if (list_top(c, top) == -1)
 		return -1;
 	mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 +
 	    st.st_mtim.tv_nsec / 1000000;

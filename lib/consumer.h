@@ -3,6 +3,8 @@
 #ifndef WQ_CONSUMER_H
 #define WQ_CONSUMER_H
 
+#include <dirent.h>
+
 #include "wq_priv.h"
 
 #define WQ_POLL_MIN_MS	10	/* first polling interval on remote fs */
@@ -23,6 +25,7 @@ struct wq_consumer {
 	int		 backoff_ms;	/* polling interval on remote fs */
 	int		 peeking;
 	size_t		 fifo_next;	/* FIFO: the group to try first */
+	DIR		*top_dir;	/* new/, to list its ranks */
 	int		 top;		/* most urgent rank, as last listed */
 	int		 top_trusted;	/* ... at new/'s mtime top_mtime */
 	struct timespec	 top_mtime;

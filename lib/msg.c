@@ -87,13 +87,40 @@ keep_body(struct wq_msg *m, const char *body)
 	return 0;
 }
 
+/*
+ * The size of a message file whose first n bytes were read into a buffer
+ * of bufsize.  A read that stopped short reached the end of the file: on
+ * a local filesystem that is its size, and no fstat is needed (one of the
+ * few syscalls a claim costs).  A FUSE or NFS read may stop short for
+ * other reasons, and a read that filled the buffer may be a device's:
+ * those are asked with fstat, which also refuses what is not a file.
+ */
+static int
+file_size(const struct wq_msg *m, size_t n, size_t bufsize, uint64_t *size)
+{
+	struct stat st;
+
+	if (n < bufsize && !m->q->remote) {
+		*size = n;
+		return 0;
+	}
+	if (fstat(m->fd, &st) == -1)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EBADMSG;
+		return -1;
+	}
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
 struct wq_msg *
 wq_msg_load(struct wq_queue *q, int dirfd, const char *name,
     const struct wq_entry *e)
 {
 	char buf[WQ_HEADER_MAX];
 	struct wq_msg *m;
-	struct stat st;
+	uint64_t fsize;
 	size_t hdrlen;
 	ssize_t n;
 	int saved;
@@ -108,16 +135,18 @@ wq_msg_load(struct wq_queue *q, int dirfd, const char *name,
 	    O_CLOEXEC);
 	if (m->fd == -1)
 		goto fail;
-	if (fstat(m->fd, &st) == -1)
+	if ((n = pread(m->fd, buf, sizeof(buf), 0)) == -1) {
+		if (errno == ESPIPE || errno == EISDIR || errno == EINVAL ||
+		    errno == EAGAIN)
+			goto bad;	/* a FIFO, a directory, a device */
 		goto fail;
-	if (!S_ISREG(st.st_mode))
-		goto bad;
-	if ((n = pread(m->fd, buf, sizeof(buf), 0)) == -1)
+	}
+	if (file_size(m, (size_t)n, sizeof(buf), &fsize) == -1)
 		goto fail;
 	if (wq_msg_parse_header(buf, (size_t)n, &m->sent_ms, &m->size,
 	    &hdrlen) == -1)
 		goto fail;
-	if ((uint64_t)st.st_size != hdrlen + m->size)
+	if (fsize != hdrlen + m->size)
 		goto bad;
 	m->body_off = (off_t)hdrlen;
 	m->stored = m->size;

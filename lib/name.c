@@ -131,8 +131,7 @@ wq_id_new(char id[WQ_ID_MAX])
 	 * even within one microsecond. */
 	n = snprintf(id, WQ_ID_MAX, "%016" PRIx64 ".%lx.%08lx.%08" PRIx32
 	    ".%s", us, (unsigned long)(id_pid ? id_pid : getpid()),
-	    seq++ & 0xffffffffUL,
-	    id_salt, host_part());
+	    seq++ & 0xffffffffUL, id_salt, host_part());
 	if (n < 0 || n >= WQ_ID_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;

@@ -797,6 +797,41 @@ test_foreign(void)
 	wq_spool_close(s);
 }
 
+/*
+ * What is not a regular file, under the name of a message: a FIFO and a
+ * directory.  A claim reads the file without an fstat when the read
+ * stops short (msg.c, file_size), so the read's own errors must tell
+ * them apart: both are quarantined, and the valid message is served.
+ */
+static void
+test_not_files(void)
+{
+	struct wq_spool *s = t_spool();
+	struct wq_queue *q = t_queue(s, "q", NULL, 0);
+	char ids[3][WQ_ID_MAX], rel[512], path[4096];
+	struct wq_consumer *c;
+	struct wq_msg *m;
+
+	send_n(q, 3, ids);
+	need(t_new_find_id("q/new", ids[0], rel, NULL) == 0, "find the first");
+	need(unlink(t_path(path, "%s", rel)) == 0 && mkfifo(path, 0644) == 0,
+	    "a FIFO in its place");
+	need(t_new_find_id("q/new", ids[1], rel, NULL) == 0, "find the second");
+	need(unlink(t_path(path, "%s", rel)) == 0 && mkdir(path, 0755) == 0,
+	    "a directory in its place");
+	need((c = wq_consumer_open(q, 0)) != NULL, "wq_consumer_open");
+	if (ok(wq_claim(c, &m) == 0, "claim")) {
+		is_str(wq_msg_id(m), ids[2], "the valid message");
+		wq_msg_free(m);
+	}
+	is_int(t_count("q/corrupt"), 2, "the FIFO and the directory "
+	    "quarantined");
+	is_err(wq_claim(c, &m), ENOMSG, "nothing else");
+	wq_consumer_close(c);
+	wq_queue_close(q);
+	wq_spool_close(s);
+}
+
 /* Send body with priority p through a sender of its own; its id into id. */
 static void
 send_prio(struct wq_queue *q, int p, const char *body, char id[WQ_ID_MAX])
@@ -1139,7 +1174,7 @@ test_sweep(void)
 int
 main(void)
 {
-	plan(22);
+	plan(23);
 	TEST(test_order, "claim order is send order");
 	TEST(test_empty, "claim on an empty queue: ENOMSG");
 	TEST(test_claim_lease, "claim renames into cur/ with count 1");
@@ -1154,6 +1189,7 @@ main(void)
 	TEST(test_peek, "peek does not claim");
 	TEST(test_stat, "wq_queue_stat in each state");
 	TEST(test_corrupt, "size mismatch: quarantined and skipped");
+	TEST(test_not_files, "a FIFO or a directory as a message: quarantined");
 	TEST(test_bad_header, "no header: quarantined and skipped");
 	TEST(test_valid_after_dirty_stack,
 	    "valid messages are not quarantined, whatever is on the stack");
