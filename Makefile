@@ -91,7 +91,7 @@ build/unit/%: tests/unit/%.c tests/unit/tap.h build/libwq.a
 	@mkdir -p build/unit
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libwq.a $(LIBS)
 
-build/bench/%: bench/%.c build/libwq.a
+build/bench/%: bench/%.c bench/bench.h build/libwq.a
 	@mkdir -p build/bench
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libwq.a $(LIBS)
 

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "wq.h"
+#include "bench.h"
 
 #define MAX_DEPTHS	16
 #define PHASES		3
@@ -42,15 +43,6 @@ extern char **environ;
 
 static const char *const phase_names[PHASES] = { "claim-stream",
     "claim-oneshot", "stat" };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Bring the queue to `depth` ready messages of 100 bytes. */
 static void
@@ -192,21 +184,6 @@ open_depth(struct wq_spool *sp, const char *name, uint64_t depth)
 		err(1, "%s", name);
 	fill(q, st.ready, depth);
 	return q;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 int

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "wq.h"
+#include "bench.h"
 
 #define WAKE_BODY	100	/* bytes of the message a sleeper waits for */
 #define ASLEEP_TIMEOUT	5.0	/* seconds a child may take to fall asleep */
@@ -72,15 +73,6 @@ usage(void)
 	exit(64);
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 result(const struct opts *o, const char *phase, long n, double secs)
 {
@@ -98,14 +90,6 @@ latency(const struct opts *o, const char *phase, long n, double secs)
 	fflush(stdout);
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* The p-th percentile by nearest rank (p = 50 is the lower median). */
 static double
 percentile(double *v, long n, int p)
@@ -116,13 +100,6 @@ percentile(double *v, long n, int p)
 	if (k < 1)
 		k = 1;
 	return v[k - 1];
-}
-
-static double
-median(double *v, long n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static double *
