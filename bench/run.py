@@ -128,15 +128,15 @@ def wq_pipe_job(a, fs, base, sync, size):
             timed(r, job, wq("wq-send", "-q", "-l", "q"), stdin=data)
             result(r, job, config, "dequeue-follow", n, follow(r, job, spool, n))
             if not big and sync == "none":
-                e = a.n_exec
-                edata = body_file(a, 100, e)
+                ne = a.n_exec
+                edata = body_file(a, 100, ne)
                 for j in ("1", "2"):
                     timed(r, job, wq("wq-send", "-q", "-l", "q"), stdin=edata)
-                    result(r, job, config, "dequeue-exec-j" + j, e,
-                           timed(r, job, wq("wq-recv", "-n", str(e), "-j", j, "q",
+                    result(r, job, config, "dequeue-exec-j" + j, ne,
+                           timed(r, job, wq("wq-recv", "-n", str(ne), "-j", j, "q",
                                             "--", "/bin/true")))
-        except RuntimeError as e:
-            print("  !! %s: %s" % (job, e), flush=True)
+        except RuntimeError as err:
+            print("  !! %s: %s" % (job, err), flush=True)
         finally:
             shutil.rmtree(spool, ignore_errors=True)
     root = fs == "ext4nj"
