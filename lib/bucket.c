@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -334,21 +335,27 @@ wq_bucket_list(struct wq_queue *q, const char *leaf, char ***names,
 	return 0;
 }
 
-/* The lowest rank with a directory in new/ into *rank, -1 if none. */
+/*
+ * The lowest rank with a directory in the stream of new/ into *rank, -1
+ * if none.  The stream is read from its start.
+ */
 int
-wq_bucket_top_rank(struct wq_queue *q, int *rank)
+wq_bucket_top_rank(DIR *newdir, int *rank)
 {
-	char **names;
-	size_t n, i;
+	struct dirent *d;
+	long r;
 
-	if (wq_list_dir(q->newfd, &names, &n) == -1)
-		return -1;
+	rewinddir(newdir);
 	*rank = -1;
-	for (i = 0; i < n && *rank < 0; i++)
-		if (wq_bucket_level_valid(names[i], 0))
-			*rank = (int)strtol(names[i], NULL, 16);
-	wq_names_free(names, n);
-	return 0;
+	errno = 0;
+	while ((d = readdir(newdir)) != NULL) {
+		if (!wq_bucket_level_valid(d->d_name, 0))
+			continue;
+		r = strtol(d->d_name, NULL, 16);
+		if (*rank < 0 || r < *rank)
+			*rank = (int)r;
+	}
+	return errno != 0 ? -1 : 0;
 }
 
 /* Read the head hint; an empty string when there is none. */

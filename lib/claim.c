@@ -18,7 +18,6 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -96,15 +95,19 @@ check_cur(struct wq_consumer *c, int64_t now)
 
 /*
  * List the ranks of new/ through a directory stream kept open for it:
- * rewinding costs one lseek, where opening one costs five syscalls.
+ * rewinding costs one lseek, where opening one costs five syscalls.  On
+ * a remote filesystem a kept stream may serve a cached listing, so the
+ * stream is opened afresh each time (fresh).
  */
 static int
-list_top(struct wq_consumer *c, int *top)
+list_top(struct wq_consumer *c, int fresh, int *top)
 {
-	struct dirent *d;
-	long rank;
 	int fd;
 
+	if (fresh && c->top_dir != NULL) {
+		closedir(c->top_dir);
+		c->top_dir = NULL;
+	}
 	if (c->top_dir == NULL) {
 		if ((fd = openat(c->q->newfd, ".", O_RDONLY | O_DIRECTORY |
 		    O_CLOEXEC)) == -1)
@@ -113,18 +116,8 @@ list_top(struct wq_consumer *c, int *top)
 			close(fd);
 			return -1;
 		}
-	} else
-		rewinddir(c->top_dir);
-	*top = -1;
-	errno = 0;
-	while ((d = readdir(c->top_dir)) != NULL) {
-		if (!wq_bucket_level_valid(d->d_name, 0))
-			continue;
-		rank = strtol(d->d_name, NULL, 16);
-		if (*top < 0 || rank < *top)
-			*top = (int)rank;
 	}
-	return errno != 0 ? -1 : 0;
+	return wq_bucket_top_rank(c->top_dir, top);
 }
 
 /*
@@ -145,7 +138,7 @@ top_rank(struct wq_consumer *c, int64_t now, int *top)
 	int64_t mtime_ms;
 
 	if (c->q->remote)
-		return wq_bucket_top_rank(c->q, top);
+		return list_top(c, 1, top);
 	if (fstat(c->q->newfd, &st) == -1)
 		return -1;
 	if (c->top_trusted && st.st_mtim.tv_sec == c->top_mtime.tv_sec &&
@@ -153,7 +146,7 @@ top_rank(struct wq_consumer *c, int64_t now, int *top)
 		*top = c->top;
 		return 0;
 	}
-	if (list_top(c, top) == -1)
+	if (list_top(c, 0, top) == -1)
 		return -1;
 	mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 +
 	    st.st_mtim.tv_nsec / 1000000;

@@ -3,8 +3,6 @@
 #ifndef WQ_CONSUMER_H
 #define WQ_CONSUMER_H
 
-#include <dirent.h>
-
 #include "wq_priv.h"
 
 #define WQ_POLL_MIN_MS	10	/* first polling interval on remote fs */

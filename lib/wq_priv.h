@@ -6,6 +6,8 @@
 #ifndef WQ_PRIV_H
 #define WQ_PRIV_H
 
+#include <dirent.h>
+
 #include "wq.h"
 
 #define WQ_RANK_DEFAULT	0x80	/* serving rank of every message (format 1) */
@@ -109,7 +111,7 @@ int	 wq_bucket_first(struct wq_queue *, const char *after, int prune,
 	    char leaf[WQ_BUCKET_MAX], char ***names, size_t *n);
 int	 wq_bucket_list(struct wq_queue *, const char *leaf, char ***names,
 	    size_t *n);
-int	 wq_bucket_top_rank(struct wq_queue *, int *rank);
+int	 wq_bucket_top_rank(DIR *newdir, int *rank);
 void	 wq_head_read(struct wq_queue *, char leaf[WQ_BUCKET_MAX]);
 void	 wq_head_write(struct wq_queue *, const char *leaf);
 int64_t	 wq_now_us(void);
