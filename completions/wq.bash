@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # bash completion for the wq commands: wq-create, wq-send, wq-recv, wq-ack,
-# wq-stat, wq-rm and wq-redrive.  Queue names come from listing the spool: -d DIR or
-# --dir DIR on the command line, else $WQ_DIR, else
+# wq-stat, wq-rm, wq-redrive and wq-serve.  Queue names come from listing
+# the spool: -d DIR or --dir DIR on the command line, else $WQ_DIR, else
 # ${XDG_DATA_HOME:-$HOME/.local/share}/wq.
 # A queue is a directory of the spool that holds a file named "policy".
 
@@ -110,6 +110,25 @@ _wq_reply_queue_list()
 	mapfile -t COMPREPLY < <(compgen -P "$pre" -W "$(_wq_queues)" -- "${cur##*,}")
 }
 
+# _wq_reply_jwt_key CUR: complete the ALG:FILE of --jwt-key: the
+# algorithm, then the file after it.  CUR is the whole argument; see
+# _wq_complete for when bash split it at ":".
+_wq_reply_jwt_key()
+{
+	local cur=$1
+	if [[ $cur == *:* ]]; then
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -f -- "${cur#*:}")
+		# Unless bash split the word at ":", the reply replaces it all.
+		if [[ $COMP_WORDBREAKS != *:* ]]; then
+			COMPREPLY=("${COMPREPLY[@]/#/${cur%%:*}:}")
+		fi
+	else
+		compopt -o nospace 2>/dev/null
+		_wq_reply_words 'HS256: RS256: ES256:' "$cur"
+	fi
+}
+
 _wq_reply_queues()
 {
 	local cur=$1
@@ -173,10 +192,39 @@ _wq_complete()
 		opts="$common -n --count -q --quiet --to"
 		shortargs=dn longargs='--dir --count --to'
 		;;
+	wq-serve)
+		opts="$common -l --listen -t --threads -v --verbose --tokens
+		    --jwt-key --jwt-issuer --jwt-audience --jwt-leeway
+		    --tls-cert --tls-key --max-body --max-header
+		    --max-connections --timeout --max-wait --heartbeat
+		    --shutdown-timeout --port-file --hash-token"
+		shortargs=dlt
+		longargs='--dir --listen --threads --tokens --jwt-key
+		    --jwt-issuer --jwt-audience --jwt-leeway --tls-cert
+		    --tls-key --max-body --max-header --max-connections
+		    --timeout --max-wait --heartbeat --shutdown-timeout
+		    --port-file'
+		;;
 	*)
 		return 0
 		;;
 	esac
+
+	# "--jwt-key ALG:FILE": bash splits it at ":" too, into "ALG" ":"
+	# "FILE" (and "--jwt-key=ALG:FILE" into five words).  c is the index
+	# of that ":", o that of the option.
+	local c=$((COMP_CWORD - 1)) o
+	if [[ $cmd == wq-serve ]]; then
+		[[ $cur == : ]] && c=$COMP_CWORD
+		o=$((c - 2))
+		((o >= 2)) && [[ ${COMP_WORDS[o]} == = ]] && ((o--))
+		if ((o >= 1)) && [[ ${COMP_WORDS[c]} == : &&
+		    ${COMP_WORDS[o]} == --jwt-key ]]; then
+			((c == COMP_CWORD)) && cur=
+			_wq_reply_jwt_key "${COMP_WORDS[c - 1]}:$cur"
+			return 0
+		fi
+	fi
 
 	# "--opt=value": bash splits it at "=".
 	if [[ $prev == = ]] && ((COMP_CWORD >= 2)); then
@@ -246,10 +294,22 @@ _wq_complete()
 			return 0
 		fi
 		;;
+	--tokens | --tls-cert | --tls-key | --port-file)
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		return 0
+		;;
+	--jwt-key)
+		_wq_reply_jwt_key "$cur"
+		return 0
+		;;
 	--visibility | --delay | --extend | --retry-delay | --count | \
 	    --wait | --jobs | --interval | --warn | --crit | --retention | \
 	    --max-receives | --max-size | --max-depth | --dedup-window | \
-	    --clock-skew | --mode | --priority | --at | --attr | --dedup)
+	    --clock-skew | --mode | --priority | --at | --attr | --dedup | \
+	    --listen | --threads | --jwt-issuer | --jwt-audience | \
+	    --jwt-leeway | --max-body | --max-header | --max-connections | \
+	    --timeout | --max-wait | --heartbeat | --shutdown-timeout)
 		return 0
 		;;
 	-n)
@@ -263,6 +323,9 @@ _wq_complete()
 		;;
 	-i)
 		[[ $cmd == wq-stat ]] && return 0
+		;;
+	-l | -t)
+		[[ $cmd == wq-serve ]] && return 0
 		;;
 	esac
 
@@ -293,4 +356,4 @@ _wq_complete()
 }
 
 complete -F _wq_complete wq-create wq-send wq-recv wq-ack wq-stat wq-rm \
-    wq-redrive
+    wq-redrive wq-serve

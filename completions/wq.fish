@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # fish completion for the wq commands: wq-create, wq-send, wq-recv, wq-ack,
-# wq-stat, wq-rm and wq-redrive.  Queue names come from listing the spool: -d DIR or
-# --dir DIR on the command line, else $WQ_DIR, else
+# wq-stat, wq-rm, wq-redrive and wq-serve.  Queue names come from listing
+# the spool: -d DIR or --dir DIR on the command line, else $WQ_DIR, else
 # ${XDG_DATA_HOME:-$HOME/.local/share}/wq.
 # A queue is a directory of the spool that holds a file named "policy".
 
@@ -74,6 +74,8 @@ function __wq_operands
             set -a argopts -n --count -w --wait -v --visibility -j --jobs --retry-delay
         case wq-stat
             set -a argopts -i --interval -o --output --warn --crit
+        case wq-serve
+            set -a argopts -l --listen -t --threads --tokens --jwt-key --jwt-issuer --jwt-audience --jwt-leeway --tls-cert --tls-key --max-body --max-header --max-connections --timeout --max-wait --heartbeat --shutdown-timeout --port-file
     end
     set -l skip 0
     set -l seen 0
@@ -94,6 +96,20 @@ function __wq_operands
             set seen (math $seen + 1)
             echo $w
         end
+    end
+end
+
+# Print the candidates for the ALG:FILE of --jwt-key: the algorithms, then
+# the files after the algorithm typed.
+function __wq_jwt_key
+    set -l cur (string replace -r -- '^--jwt-key=' '' (commandline -ct))
+    if string match -q -- '*:*' $cur
+        set -l alg (string replace -r -- ':.*' '' $cur)
+        for f in (__fish_complete_path (string replace -r -- '^[^:]*:' '' $cur))
+            echo $alg:$f
+        end
+    else
+        printf '%s\n' HS256: RS256: ES256:
     end
 end
 
@@ -126,7 +142,7 @@ function __wq_receipts
     echo -
 end
 
-for c in wq-create wq-send wq-recv wq-ack wq-stat wq-rm wq-redrive
+for c in wq-create wq-send wq-recv wq-ack wq-stat wq-rm wq-redrive wq-serve
     complete -c $c -f
     complete -c $c -n 'not __wq_in_command' -s d -l dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Use DIR as the spool root'
     complete -c $c -n 'not __wq_in_command' -s h -l help -d 'Print a usage message and exit'
@@ -215,3 +231,26 @@ complete -c wq-redrive -s n -l count -x -d 'Move at most N messages'
 complete -c wq-redrive -s q -l quiet -d 'Do not print how many were moved'
 complete -c wq-redrive -l to -x -a '(__wq_queues)' -d 'Move them to QUEUE, not where they came from'
 complete -c wq-redrive -n __wq_no_operand -a '(__wq_queues)' -d 'Dead-letter queue'
+
+# wq-serve [-v] [-d DIR] [-l ADDR:PORT] [-t N] [--tokens FILE]
+#          [--jwt-key ALG:FILE]... [server options]
+# wq-serve --hash-token
+complete -c wq-serve -s l -l listen -x -d 'Listen on ADDR:PORT, an IPv6 ADDR in brackets'
+complete -c wq-serve -s t -l threads -x -d 'Number of worker threads'
+complete -c wq-serve -s v -l verbose -d 'Log one line per request'
+complete -c wq-serve -l tokens -r -F -d 'Accept the service tokens listed in FILE'
+complete -c wq-serve -l jwt-key -x -a '(__wq_jwt_key)' -d 'Accept JWTs signed with ALG and the key in FILE'
+complete -c wq-serve -l jwt-issuer -x -d 'Accept only JWTs with this iss claim'
+complete -c wq-serve -l jwt-audience -x -d 'Accept only JWTs with this aud claim'
+complete -c wq-serve -l jwt-leeway -x -d 'Clock skew allowed for exp and nbf'
+complete -c wq-serve -l tls-cert -r -F -d 'Serve HTTPS with the PEM certificate in FILE'
+complete -c wq-serve -l tls-key -r -F -d 'The PEM private key of --tls-cert'
+complete -c wq-serve -l max-body -x -d 'Largest request body in bytes'
+complete -c wq-serve -l max-header -x -d 'Memory for the request line and headers'
+complete -c wq-serve -l max-connections -x -d 'Most connections at once'
+complete -c wq-serve -l timeout -x -d 'Close connections idle this long'
+complete -c wq-serve -l max-wait -x -d 'Longest long-poll in seconds'
+complete -c wq-serve -l heartbeat -x -d 'Interval of event stream heartbeats'
+complete -c wq-serve -l shutdown-timeout -x -d 'Longest wait for requests at shutdown'
+complete -c wq-serve -l port-file -r -F -d 'Write the port to FILE once listening'
+complete -c wq-serve -l hash-token -d 'Print the sha256 line of the token on stdin'

@@ -3,8 +3,10 @@
 # Completions and man pages against the binaries: every long option that a
 # command's --help prints must be completed by completions/wq.bash,
 # completions/_wq and completions/wq.fish, and documented with .Fl in the
-# SYNOPSIS or DESCRIPTION of its man page; and the bash completion must
-# complete queue names from the spool.
+# SYNOPSIS, DESCRIPTION or OPTIONS of its man page; and the bash completion
+# must complete queue names from the spool.  wq-serve is checked against its
+# --help once it is built, and its completions and man page against each
+# other always.
 
 bats_require_minimum_version 1.5.0
 load /usr/lib/bats/bats-support/load
@@ -66,10 +68,11 @@ zsh_longopts() {
 		sed 's/^[^-]*//' | sort -u
 }
 
-# man_longopts CMD: the long options given with .Fl in the SYNOPSIS and
-# DESCRIPTION of CMD's man page.
+# man_longopts CMD: the long options given with .Fl in the SYNOPSIS,
+# DESCRIPTION and OPTIONS of CMD's man page.
 man_longopts() {
-	awk '/^\.Sh / { s = $2 } s == "SYNOPSIS" || s == "DESCRIPTION"' \
+	awk '/^\.Sh / { s = $2 }
+	    s == "SYNOPSIS" || s == "DESCRIPTION" || s == "OPTIONS"' \
 		"$TOP/man/$1.1" |
 		grep -oE -- 'Fl -[[:alnum:]][[:alnum:]-]*' |
 		sed 's/^Fl /-/' | sort -u
@@ -120,7 +123,9 @@ check_covers() {
 	check_covers "its man page (.Fl in SYNOPSIS or DESCRIPTION)" man_longopts
 }
 
-@test "man pages and completions offer no long option that --help lacks" {
+# check_no_extra: fail, naming every one, unless the man page and the
+# completions of each command offer only long options of `CMD --help`.
+check_no_extra() {
 	local cmd fn want gap report=
 	for cmd in $CMDS; do
 		want=$(help_longopts "$cmd") || fail "$cmd --help failed"
@@ -132,6 +137,43 @@ check_covers() {
 		done
 	done
 	[ -z "$report" ] || fail "$report"
+}
+
+@test "man pages and completions offer no long option that --help lacks" {
+	check_no_extra
+}
+
+# The long options of wq-serve in its design (serve-design.md), with the
+# long forms of -d, -h, -V, -l, -t and -v.
+SERVE_LONGOPTS="--dir --help --version --listen --threads --verbose
+--tokens --jwt-key --jwt-issuer --jwt-audience --jwt-leeway --tls-cert
+--tls-key --max-body --max-header --max-connections --timeout --max-wait
+--heartbeat --shutdown-timeout --port-file --hash-token"
+
+@test "wq-serve: its man page and completions offer the same long options" {
+	local want fn have report=
+	want=$(printf '%s\n' $SERVE_LONGOPTS | sort -u)
+	for fn in man_longopts bash_longopts zsh_longopts fish_longopts; do
+		have=$("$fn" wq-serve)
+		if [ "$have" != "$want" ]; then
+			report+="${fn%_longopts}: missing:"$'\n'"$(missing "$want" "$have")"
+			report+=$'\n'"extra:"$'\n'"$(missing "$have" "$want")"$'\n'
+		fi
+	done
+	[ -z "$report" ] || fail "$report"
+}
+
+@test "wq-serve: --help, its man page and completions list the same long options" {
+	command -v wq-serve >/dev/null || skip "wq-serve is not built"
+	run -0 wq-serve --help
+	assert_output --partial -- "--dir"
+	local CMDS=wq-serve
+	check_covers completions/wq.bash bash_longopts
+	check_covers completions/_wq zsh_longopts
+	check_covers completions/wq.fish fish_longopts
+	check_covers "its man page (.Fl in SYNOPSIS, DESCRIPTION or OPTIONS)" \
+		man_longopts
+	check_no_extra
 }
 
 # spool DIR: a fake spool with the queues alpha and beta (each holding a
@@ -189,4 +231,53 @@ bash_complete() {
 	assert_output $'-\n80.0006612cf55b3ca2.1f.0.9a8b7c6d.h,1,1795000000000,0123456789abcdef'
 	run -0 bash_complete wq-recv -d "$s" alpha -- ech
 	assert_line echo
+}
+
+# files DIR: a directory with two key files, a tokens file and a
+# subdirectory.
+files() {
+	mkdir -p "$1/keys"
+	: >"$1/keys/a.pem"
+	: >"$1/keys/b.pem"
+	: >"$1/tokens"
+}
+
+@test "bash completes the arguments of wq-serve's options" {
+	local f="$BATS_TEST_TMPDIR/f"
+	files "$f"
+	run -0 bash_complete wq-serve --jwt-key ''
+	assert_output $'ES256:\nHS256:\nRS256:'
+	run -0 bash_complete wq-serve -v --jwt-key R
+	assert_output RS256:
+	# bash splits "RS256:FILE" at ":"; only FILE is replaced.
+	run -0 bash_complete wq-serve --jwt-key RS256 : "$f/keys/"
+	assert_output "$f/keys/a.pem"$'\n'"$f/keys/b.pem"
+	run -0 bash_complete wq-serve --jwt-key = ES256 : "$f/keys/b"
+	assert_output "$f/keys/b.pem"
+	for o in --tokens --tls-cert --tls-key --port-file; do
+		run -0 bash_complete wq-serve "$o" "$f/t"
+		assert_output "$f/tokens"
+	done
+	run -0 bash_complete wq-serve -d "$f/"
+	assert_output "$f/keys"
+	run -0 bash_complete wq-serve -l ''
+	assert_output ''
+	run -0 bash_complete wq-serve --max-w
+	assert_output --max-wait
+}
+
+@test "fish completes the algorithm and the file of wq-serve --jwt-key" {
+	local f="$BATS_TEST_TMPDIR/f"
+	files "$f"
+	run -0 fish --no-config -c 'source $argv[1]; complete -C $argv[2]' \
+		"$COMP/wq.fish" "wq-serve --jwt-key "
+	assert_line --partial HS256:
+	assert_line --partial RS256:
+	assert_line --partial ES256:
+	run -0 fish --no-config -c 'source $argv[1]; complete -C $argv[2]' \
+		"$COMP/wq.fish" "wq-serve --jwt-key ES256:$f/keys/a"
+	assert_output "ES256:$f/keys/a.pem"
+	run -0 fish --no-config -c 'source $argv[1]; complete -C $argv[2]' \
+		"$COMP/wq.fish" "wq-serve --tokens $f/to"
+	assert_output "$f/tokens"
 }
