@@ -8,6 +8,7 @@ BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DATADIR ?= $(PREFIX)/share
 PKG_CONFIG ?= pkg-config
 CC ?= cc
@@ -48,9 +49,17 @@ LIBS = $(DEP_LIBS) -lresolv
 LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:.c=.o)
 CMD_COMMON = cmd/common.o cmd/policy.o
-STAT_OBJ = cmd/wq-stat.o cmd/stat-prom.o cmd/stat-check.o
+STAT_OBJ = cmd/wq-stat.o cmd/stat-row.o cmd/stat-prom.o cmd/stat-check.o
 CMDS = wq-create wq-send wq-recv wq-ack wq-stat wq-rm wq-redrive
-BINS = $(addprefix build/,$(CMDS))
+BINS = $(addprefix build/,$(CMDS)) build/wq-serve
+
+# wq-serve: libmicrohttpd, libjwt and OpenSSL besides libwq's own.
+SERVE_DEPS = libmicrohttpd libjwt openssl
+SERVE_CFLAGS != $(PKG_CONFIG) --cflags $(SERVE_DEPS)
+SERVE_LIBS != $(PKG_CONFIG) --libs $(SERVE_DEPS)
+SERVE_SRC = $(sort $(wildcard serve/*.c))
+SERVE_OBJ = $(SERVE_SRC:.c=.o) serve/assets.o
+AUTH_OBJ = serve/auth.o serve/jwt.o serve/tokens.o
 UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
 UNIT_BINS = $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))
 MANS = $(sort $(wildcard man/*.[157]))
@@ -63,7 +72,20 @@ lib/%.o: lib/%.c include/wq.h $(wildcard lib/*.h)
 cmd/%.o: cmd/%.c include/wq.h cmd/common.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(STAT_OBJ): cmd/stat.h
+$(STAT_OBJ) cmd/stat-row.o: cmd/stat.h
+
+serve/%.o: serve/%.c include/wq.h $(wildcard serve/*.h) cmd/common.h cmd/stat.h
+	$(CC) $(CFLAGS) $(SERVE_CFLAGS) -c -o $@ $<
+
+serve/assets.o: serve/assets.S serve/dashboard.html serve/openapi.json
+	$(CC) -c -o $@ serve/assets.S
+
+# wq-serve is a long-running server: linked dynamically, start-up cost
+# does not matter and libjwt has no static library.
+build/wq-serve: $(SERVE_OBJ) cmd/stat-row.o cmd/stat-prom.o $(CMD_COMMON) \
+    build/libwq.a
+	$(CC) $(LDFLAGS) -pthread -o $@ $(SERVE_OBJ) cmd/stat-row.o \
+	    cmd/stat-prom.o $(CMD_COMMON) build/libwq.a $(SERVE_LIBS) $(LIBS)
 
 build/libwq.a: $(LIB_OBJ)
 	@mkdir -p build
@@ -91,6 +113,16 @@ build/unit/%: tests/unit/%.c tests/unit/tap.h build/libwq.a
 	@mkdir -p build/unit
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libwq.a $(LIBS)
 
+build/unit/t-auth: tests/unit/t-auth.c tests/unit/tap.h $(AUTH_OBJ)
+	@mkdir -p build/unit
+	$(CC) $(CFLAGS) $(SERVE_CFLAGS) -Iserve $(LDFLAGS) -o $@ $< \
+	    $(AUTH_OBJ) $(SERVE_LIBS) $(LIBS)
+
+# Test helpers: JWTs made with libjwt.
+build/tools/jwtmint: tests/tools/jwtmint.c
+	@mkdir -p build/tools
+	$(CC) $(CFLAGS) $(SERVE_CFLAGS) $(LDFLAGS) -o $@ $< $(SERVE_LIBS) $(LIBS)
+
 build/bench/%: bench/%.c bench/bench.h build/libwq.a
 	@mkdir -p build/bench
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libwq.a $(LIBS)
@@ -111,7 +143,7 @@ demo: all
 	wq-recv -n 3 demo -- sh -c 'echo "handled $$WQ_ID: $$(cat)"'; \
 	echo '$$ wq-stat demo'; wq-stat demo
 
-check: all $(UNIT_BINS) lint
+check: all $(UNIT_BINS) build/tools/jwtmint lint
 	prove $(UNIT_BINS)
 	PATH="$(CURDIR)/build:$$PATH" bats --print-output-on-failure tests/
 
@@ -128,7 +160,8 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 	    $(DESTDIR)$(DATADIR)/bash-completion/completions \
 	    $(DESTDIR)$(DATADIR)/zsh/site-functions \
-	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
 	install -m 644 build/libwq.a $(DESTDIR)$(LIBDIR)
 	install -m 755 build/libwq.so $(DESTDIR)$(LIBDIR)/libwq.so.$(VERSION)
@@ -141,14 +174,18 @@ install: all
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
 	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
-	for c in $(CMDS); do \
+	for c in $(CMDS) wq-serve; do \
 	    install -m 644 completions/wq.bash \
 	        $(DESTDIR)$(DATADIR)/bash-completion/completions/$$c; done
 	install -m 644 completions/_wq $(DESTDIR)$(DATADIR)/zsh/site-functions
 	install -m 644 completions/wq.fish \
 	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/wq.fish
+	sed 's|/usr/local/bin/|$(BINDIR)/|' contrib/systemd/wq-serve.service \
+	    > $(DESTDIR)$(SYSTEMDUNITDIR)/wq-serve.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/wq-serve.service
+	install -m 644 contrib/systemd/wq-serve.socket $(DESTDIR)$(SYSTEMDUNITDIR)
 
 clean:
-	rm -rf build lib/*.o cmd/*.o
+	rm -rf build lib/*.o cmd/*.o serve/*.o
 
 .PHONY: all bench check demo lint install clean

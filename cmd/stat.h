@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdnoreturn.h>
 
+#include <jansson.h>
+
 #include "wq.h"
 
 /* Monitoring-plugin states: the exit statuses under --warn and --crit. */
@@ -50,9 +52,10 @@ struct thresholds {
 	size_t			 n;
 };
 
-/* wq-stat.c */
+/* stat-row.c */
 int64_t	 stat_age_seconds(const struct wq_stat *, int64_t now);
 uint64_t stat_row_value(const struct row *, enum field, int64_t now);
+json_t	*stat_row_json(const struct row *, int64_t now);
 
 /* stat-prom.c */
 int	 stat_print_prom(FILE *, const struct snapshot *);

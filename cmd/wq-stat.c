@@ -249,44 +249,6 @@ snap_free(struct snapshot *sn)
 		wq_names_free(sn->listed, sn->nlisted);
 }
 
-/* Seconds the oldest ready message has waited, or -1 if none is ready. */
-int64_t
-stat_age_seconds(const struct wq_stat *st, int64_t now)
-{
-	if (st->oldest_ready_ms < 0)
-		return -1;
-	return st->oldest_ready_ms > now ? 0 :
-	    (now - st->oldest_ready_ms) / 1000;
-}
-
-/* Field f of a queue; an age of 0 if no message is ready. */
-uint64_t
-stat_row_value(const struct row *r, enum field f, int64_t now)
-{
-	int64_t a;
-
-	switch (f) {
-	case F_READY:
-		return r->st.ready;
-	case F_DELAYED:
-		return r->st.delayed;
-	case F_INFLIGHT:
-		return r->st.inflight;
-	case F_TOTAL:
-		return r->st.total;
-	case F_BYTES:
-		return r->st.bytes;
-	case F_AGE:
-		a = stat_age_seconds(&r->st, now);
-		return a < 0 ? 0 : (uint64_t)a;
-	case F_VISIBILITY:
-		return r->pol.visibility;
-	case F_MAX_SIZE:
-		return r->pol.max_size;
-	}
-	return 0;
-}
-
 static int
 print_table(FILE *fp, const struct snapshot *sn)
 {
@@ -312,22 +274,6 @@ print_table(FILE *fp, const struct snapshot *sn)
 	return ferror(fp) ? -1 : 0;
 }
 
-static json_t *
-row_json(const struct row *r, int64_t now)
-{
-	int64_t a = stat_age_seconds(&r->st, now);
-
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
-	    "queue", r->name,
-	    "ready", (json_int_t)r->st.ready,
-	    "delayed", (json_int_t)r->st.delayed,
-	    "inflight", (json_int_t)r->st.inflight,
-	    "total", (json_int_t)r->st.total,
-	    "bytes", (json_int_t)r->st.bytes,
-	    "oldest_age_seconds", a < 0 ? json_null() : json_integer(a),
-	    "policy", wqx_policy_json(&r->pol));
-}
-
 /* One array on one line. */
 static int
 print_json(FILE *fp, const struct snapshot *sn)
@@ -337,7 +283,7 @@ print_json(FILE *fp, const struct snapshot *sn)
 	int rc;
 
 	for (i = 0; i < sn->n; i++)
-		json_array_append_new(arr, row_json(&sn->rows[i], sn->now));
+		json_array_append_new(arr, stat_row_json(&sn->rows[i], sn->now));
 	rc = json_dumpf(arr, fp, JSON_COMPACT);
 	json_decref(arr);
 	if (rc == -1 || putc('\n', fp) == EOF)

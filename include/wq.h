@@ -178,6 +178,10 @@ int	 wq_peek(struct wq_consumer *, struct wq_msg **);
 /* lib/wait.c */
 int	 wq_consumer_wait(struct wq_consumer *, int64_t until_ms,
 	    const sigset_t *);
+void	 wq_consumer_watched(struct wq_consumer *);
+void	 wq_consumer_rescan(struct wq_consumer *);
+int64_t	 wq_consumer_due_ms(struct wq_consumer *, int64_t now);
+int	 wq_queue_watchable(const struct wq_queue *);
 
 /* lib/lease.c */
 int	 wq_ack(struct wq_queue *, const char *receipt);

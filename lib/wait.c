@@ -127,3 +127,51 @@ wq_consumer_wait(struct wq_consumer *c, int64_t until_ms,
 	}
 	return 0;
 }
+
+/*
+ * For a caller with an event loop of its own (wq-serve), which watches
+ * new/ and cur/ with inotify itself: the consumer need not look at cur/
+ * every second for changes it would not see (claim.c).  No effect on a
+ * filesystem inotify cannot watch.
+ */
+void
+wq_consumer_watched(struct wq_consumer *c)
+{
+	if (!c->q->remote)
+		c->watching = 1;
+}
+
+/* ... and on each event: the next claim reads new/ and cur/ afresh. */
+void
+wq_consumer_rescan(struct wq_consumer *c)
+{
+	c->pos = c->n;
+	c->next_scan = 0;
+}
+
+/*
+ * ... and when to claim again though no event came: when a lease or delay
+ * in cur/ may end, or, on a filesystem whose changes inotify cannot see
+ * (NFS, FUSE), the next poll, backing off as wq_consumer_wait does.
+ * INT64_MAX: only when an event comes.
+ */
+int64_t
+wq_consumer_due_ms(struct wq_consumer *c, int64_t now)
+{
+	int64_t due = c->next_scan > 0 ? c->next_scan : INT64_MAX;
+
+	if (c->q->remote) {
+		if (now + c->backoff_ms < due)
+			due = now + c->backoff_ms;
+		if (c->backoff_ms < WQ_POLL_MAX_MS)
+			c->backoff_ms *= 2;
+	}
+	return due;
+}
+
+/* Whether inotify sees every change of the queue (a local filesystem). */
+int
+wq_queue_watchable(const struct wq_queue *q)
+{
+	return !q->remote;
+}

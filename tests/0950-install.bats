@@ -16,6 +16,10 @@ ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 		share/bash-completion/completions/wq-rm \
 		bin/wq-redrive share/man/man1/wq-redrive.1 \
 		share/bash-completion/completions/wq-redrive \
+		bin/wq-serve share/man/man1/wq-serve.1 \
+		share/bash-completion/completions/wq-serve \
+		lib/systemd/system/wq-serve.service \
+		lib/systemd/system/wq-serve.socket \
 		include/wq.h lib/libwq.a lib/libwq.so lib/libwq.so.0 \
 		lib/pkgconfig/libwq.pc share/man/man1/wq-recv.1 \
 		share/man/man5/wq.5 share/man/man7/wq.7 \
@@ -26,6 +30,8 @@ ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 	done
 	run -0 grep -x 'libdir=/opt/wq/lib' "$dest/opt/wq/lib/pkgconfig/libwq.pc"
 	run -0 "$dest/opt/wq/bin/wq-send" --version
+	run -0 grep -x 'ExecStart=/opt/wq/bin/wq-serve .*' \
+		"$dest/opt/wq/lib/systemd/system/wq-serve.service"
 }
 
 @test "a C program builds against the installed libwq with pkg-config" {

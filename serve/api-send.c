@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * api-send.c — POST /v1/queues/Q/messages (one raw body; options in the
+ * query or X-WQ-* headers) and POST /v1/queues/Q/batch (a JSON list).
+ * A send is answered once libwq has committed it: durable as the
+ * queue's sync policy makes it, like wq-send.
+ */
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <resolv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "serve.h"
+
+#define ATTR_QUERY	"attr."
+#define ATTR_HEADER	"X-WQ-Attr-"
+
+struct attr_walk {
+	struct wq_sender *s;
+	int		 err;
+};
+
+static enum MHD_Result
+add_attr(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct attr_walk *w = cls;
+	const char *prefix = kind == MHD_HEADER_KIND ? ATTR_HEADER :
+	    ATTR_QUERY;
+	size_t plen = strlen(prefix);
+
+	if (strncasecmp(key, prefix, plen) != 0 || w->err != 0)
+		return MHD_YES;
+	if (wq_sender_attr(w->s, key + plen, value ? value : "") == -1)
+		w->err = errno;
+	return MHD_YES;
+}
+
+/* The options of a one-message send; -1 after answering 400. */
+static int
+single_options(struct wqs_req *r, struct wq_sender *s)
+{
+	struct attr_walk w = { s, 0 };
+	const char *v, *errstr;
+	unsigned long long delay;
+	long long prio;
+	int rc;
+
+	if ((v = wqs_arg(r, "priority", "X-WQ-Priority")) != NULL) {
+		prio = strtonum(v, WQ_PRIORITY_MIN, WQ_PRIORITY_MAX, &errstr);
+		if (errstr != NULL) {
+			wqs_respond_error(r, MHD_HTTP_BAD_REQUEST, "priority is "
+			    "%s: %.40s (want -100 to 100)", errstr, v);
+			return -1;
+		}
+		if (wq_sender_priority(s, (int)prio) == -1)
+			goto refused;
+	}
+	if ((rc = wqs_arg_uint(r, "delay", "X-WQ-Delay", WQ_DELAY_MAX,
+	    &delay)) == -1)
+		return -1;
+	if (rc == 1 && wq_sender_delay(s, (uint32_t)delay) == -1)
+		goto refused;
+	if ((v = wqs_arg(r, "group", "X-WQ-Group")) != NULL &&
+	    wq_sender_group(s, v) == -1)
+		goto refused;
+	if ((v = wqs_arg(r, "dedup_id", "X-WQ-Dedup-Id")) != NULL &&
+	    wq_sender_dedup(s, v) == -1)
+		goto refused;
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_attr, &w);
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, add_attr, &w);
+	if (w.err != 0) {
+		errno = w.err;
+		goto refused;
+	}
+	return 0;
+refused:
+	wqs_respond_errno(r, errno, wq_queue_name(wq_sender_queue(s)),
+	    "option not valid here (priority, delay and group depend on "
+	    "the queue: FIFO queues take a group and no priority or delay)");
+	return -1;
+}
+
+enum MHD_Result
+wqs_send(struct wqs_req *r, const char *queue)
+{
+	struct wq_queue *q;
+	struct wq_sender *s = NULL;
+	enum MHD_Result ret;
+	json_t *o;
+
+	if (!wqs_allowed(r, WQS_SEND, queue))
+		return MHD_YES;
+	if ((q = wqs_open_queue(r, queue, &ret)) == NULL)
+		return ret;
+	if ((s = wq_sender_open(q)) == NULL) {
+		ret = wqs_respond_errno(r, errno, queue, "cannot send");
+		goto out;
+	}
+	if (single_options(r, s) == -1) {
+		ret = MHD_YES;
+		goto out;
+	}
+	if (wq_sender_add(s, r->body ? r->body : "", r->len) == -1 ||
+	    wq_sender_commit(s) == -1) {
+		ret = wqs_respond_errno(r, errno, queue, "cannot send");
+		goto out;
+	}
+	o = json_pack("{s:s}", "id", wq_sender_id(s, 0));
+	ret = wqs_respond_json(r, MHD_HTTP_CREATED, o);
+out:
+	wq_sender_close(s);
+	wq_queue_close(q);
+	return ret;
+}
+
+/*
+ * The batch.  Options are set per sender, so a run of messages with the
+ * same options shares one; every message is written first and all the
+ * runs are committed after, so a refused message sends nothing.
+ */
+struct batch {
+	struct wqs_req	*r;
+	struct wq_queue	*q;
+	struct wq_sender **s;		/* one per run */
+	size_t		 n;
+	char		*opts;		/* the options of the last run */
+	json_t		*ids;
+};
+
+/* The options that need a sender of their own, as one string. */
+static char *
+options_key(json_t *m)
+{
+	json_t *o = json_object();
+	static const char *const keys[] = { "priority", "delay", "group",
+	    "attributes" };
+	char *s;
+	size_t i;
+
+	for (i = 0; o != NULL && i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_object_get(m, keys[i]) != NULL)
+			json_object_set(o, keys[i], json_object_get(m, keys[i]));
+	s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(o);
+	return s;
+}
+
+static int
+apply_attributes(struct wq_sender *s, json_t *attrs)
+{
+	const char *k;
+	json_t *v;
+
+	if (attrs == NULL)
+		return 0;
+	if (!json_is_object(attrs))
+		goto bad;
+	json_object_foreach(attrs, k, v) {
+		if (!json_is_string(v))
+			goto bad;
+		if (wq_sender_attr(s, k, json_string_value(v)) == -1)
+			return -1;
+	}
+	return 0;
+bad:
+	errno = EILSEQ;
+	return -1;
+}
+
+/* Set up a sender for messages with m's options. */
+static int
+apply_options(struct wq_sender *s, json_t *m)
+{
+	json_t *p = json_object_get(m, "priority"),
+	    *d = json_object_get(m, "delay"), *g = json_object_get(m, "group");
+
+	errno = EINVAL;
+	if (p != NULL && (!json_is_integer(p) || json_integer_value(p) <
+	    WQ_PRIORITY_MIN || json_integer_value(p) > WQ_PRIORITY_MAX ||
+	    wq_sender_priority(s, (int)json_integer_value(p)) == -1))
+		return -1;
+	if (d != NULL && (!json_is_integer(d) || json_integer_value(d) < 0 ||
+	    json_integer_value(d) > WQ_DELAY_MAX ||
+	    wq_sender_delay(s, (uint32_t)json_integer_value(d)) == -1))
+		return -1;
+	if (g != NULL && (!json_is_string(g) ||
+	    wq_sender_group(s, json_string_value(g)) == -1))
+		return -1;
+	return apply_attributes(s, json_object_get(m, "attributes"));
+}
+
+/* Commit the runs in order and note their ids; -1 if one failed. */
+static int
+commit_all(struct batch *b)
+{
+	size_t i, j;
+
+	for (i = 0; i < b->n; i++) {
+		if (wq_sender_commit(b->s[i]) == -1)
+			return -1;
+		for (j = 0; j < wq_sender_committed(b->s[i]); j++)
+			json_array_append_new(b->ids,
+			    json_string(wq_sender_id(b->s[i], j)));
+	}
+	return 0;
+}
+
+/* A sender for a new run with m's options. */
+static int
+new_run(struct batch *b, json_t *m)
+{
+	struct wq_sender **v;
+
+	if ((v = reallocarray(b->s, b->n + 1, sizeof(*v))) == NULL)
+		return -1;
+	b->s = v;
+	if ((b->s[b->n] = wq_sender_open(b->q)) == NULL)
+		return -1;
+	b->n++;
+	return apply_options(b->s[b->n - 1], m) == -1 ? -2 : 0;
+}
+
+/* A message's body: "body" text or "body_base64"; -1 if neither. */
+static int
+body_of(json_t *m, char **buf, size_t *len)
+{
+	json_t *t = json_object_get(m, "body"),
+	    *b64 = json_object_get(m, "body_base64");
+	const char *src;
+	size_t n;
+	int got;
+
+	*buf = NULL;
+	if (json_is_string(t) && b64 == NULL) {
+		*len = json_string_length(t);
+		return (*buf = malloc(*len + 1)) == NULL ? -1 :
+		    (memcpy(*buf, json_string_value(t), *len), 0);
+	}
+	if (!json_is_string(b64) || t != NULL)
+		return -1;
+	src = json_string_value(b64);
+	n = json_string_length(b64);
+	if (n % 4 != 0 || (*buf = malloc(n / 4 * 3 + 1)) == NULL)
+		return -1;
+	if ((got = b64_pton(src, (unsigned char *)*buf, n / 4 * 3 + 1)) < 0) {
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	*len = (size_t)got;
+	return 0;
+}
+
+/* Add message i of the batch; -1 after answering. */
+static int
+add_one(struct batch *b, json_t *m, size_t i)
+{
+	const char *name = wq_queue_name(b->q);
+	json_t *dedup = json_object_get(m, "dedup_id");
+	struct wq_sender *s;
+	char *key, *body;
+	size_t len;
+	int rc;
+
+	if (!json_is_object(m) || body_of(m, &body, &len) == -1) {
+		wqs_respond_error(b->r, MHD_HTTP_BAD_REQUEST, "messages[%zu]: "
+		    "want an object with \"body\" or \"body_base64\"", i);
+		return -1;
+	}
+	if ((key = options_key(m)) == NULL)
+		goto fail;
+	if (b->n == 0 || strcmp(key, b->opts) != 0) {
+		free(b->opts);
+		b->opts = key;
+		key = NULL;
+		if ((rc = new_run(b, m)) == -1)
+			goto fail;
+		if (rc == -2)
+			goto bad;
+	}
+	s = b->s[b->n - 1];
+	if (dedup != NULL && (!json_is_string(dedup) ||
+	    wq_sender_dedup(s, json_string_value(dedup)) == -1))
+		goto bad;
+	if (wq_sender_add(s, body, len) == -1)
+		goto fail;
+	free(key);
+	free(body);
+	return 0;
+bad:
+	free(key);
+	free(body);
+	wqs_respond_errno(b->r, errno == EILSEQ ? EILSEQ : EINVAL, name,
+	    "a message's options are not valid here");
+	return -1;
+fail:
+	free(key);
+	free(body);
+	wqs_respond_errno(b->r, errno, name, "cannot send");
+	return -1;
+}
+
+static enum MHD_Result
+send_all(struct batch *b, json_t *list)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(list); i++)
+		if (add_one(b, json_array_get(list, i), i) == -1)
+			return MHD_YES;
+	if (commit_all(b) == -1)
+		return wqs_respond_errno(b->r, errno, wq_queue_name(b->q),
+		    "cannot send (the runs before this one were sent)");
+	return wqs_respond_json(b->r, MHD_HTTP_CREATED,
+	    json_pack("{s:O}", "ids", b->ids));
+}
+
+enum MHD_Result
+wqs_send_batch(struct wqs_req *r, const char *queue)
+{
+	struct batch b = { .r = r };
+	json_error_t jerr;
+	json_t *doc, *list;
+	enum MHD_Result ret;
+
+	if (!wqs_allowed(r, WQS_SEND, queue))
+		return MHD_YES;
+	doc = json_loadb(r->body ? r->body : "", r->len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	list = json_object_get(doc, "messages");
+	if (doc == NULL || !json_is_array(list) || json_array_size(list) == 0 ||
+	    json_array_size(list) > WQS_MAX_BATCH) {
+		ret = wqs_respond_error(r, MHD_HTTP_BAD_REQUEST, "want "
+		    "{\"messages\": [...]} with 1 to %d messages%s%s",
+		    WQS_MAX_BATCH, doc ? "" : ": ", doc ? "" : jerr.text);
+		json_decref(doc);
+		return ret;
+	}
+	if ((b.q = wqs_open_queue(r, queue, &ret)) != NULL) {
+		if ((b.ids = json_array()) == NULL)
+			ret = MHD_NO;
+		else
+			ret = send_all(&b, list);
+	}
+	while (b.n > 0)
+		wq_sender_close(b.s[--b.n]);
+	free(b.s);
+	free(b.opts);
+	json_decref(b.ids);
+	wq_queue_close(b.q);
+	json_decref(doc);
+	return ret;
+}
