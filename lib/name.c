@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,14 +70,13 @@ id_valid(const char *id)
 	return i >= 16 && i < WQ_ID_MAX;
 }
 
-static const char *
-host_part(void)
+static char host[HOST_MAX + 1];
+
+static void
+host_lookup(void)
 {
-	static char host[HOST_MAX + 1];
 	size_t i;
 
-	if (host[0] != '\0')
-		return host;
 	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
 		strlcpy(host, "localhost", sizeof(host));
 	host[HOST_MAX] = '\0';
@@ -84,6 +84,15 @@ host_part(void)
 		if (!(isascii((unsigned char)host[i]) &&
 		    (isalnum((unsigned char)host[i]) || host[i] == '-')))
 			host[i] = '_';
+}
+
+/* Threads of one process (wq-serve's) may send at once. */
+static const char *
+host_part(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, host_lookup);
 	return host;
 }
 
@@ -92,8 +101,8 @@ host_part(void)
  * again after a fork: with the sequence number they keep ids apart, and
  * a getpid or a random draw per id would cost a syscall per message.
  */
-static pid_t	id_pid;
-static uint32_t	id_salt;
+static _Atomic pid_t	id_pid;		/* set last: then the salt is there */
+static _Atomic uint32_t	id_salt;
 
 static void
 id_forget(void)
@@ -104,14 +113,14 @@ id_forget(void)
 static void
 id_process(void)
 {
-	static int registered;
+	static _Atomic int registered;
 
 	if (id_pid != 0)
 		return;
 	if (registered == 0)
 		registered = pthread_atfork(NULL, NULL, id_forget) == 0 ? 1 : -1;
-	id_pid = getpid();
 	id_salt = arc4random();
+	id_pid = getpid();
 	if (registered == -1)
 		id_forget();	/* a fork would go unseen: no cache */
 }
@@ -119,7 +128,8 @@ id_process(void)
 int
 wq_id_new(char id[WQ_ID_MAX])
 {
-	static unsigned long seq;
+	/* Atomic: two threads in one microsecond must not share a SEQ. */
+	static atomic_ulong seq;
 	struct timespec ts;
 	uint64_t us;
 	int n;
@@ -131,7 +141,7 @@ wq_id_new(char id[WQ_ID_MAX])
 	 * even within one microsecond. */
 	n = snprintf(id, WQ_ID_MAX, "%016" PRIx64 ".%lx.%08lx.%08" PRIx32
 	    ".%s", us, (unsigned long)(id_pid ? id_pid : getpid()),
-	    seq++ & 0xffffffffUL, id_salt, host_part());
+	    atomic_fetch_add(&seq, 1) & 0xffffffffUL, id_salt, host_part());
 	if (n < 0 || n >= WQ_ID_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -542,6 +543,52 @@ test_id_after_fork(void)
 	ok(strcmp(parent + 17, child + 17) != 0, "and differs after the time");
 }
 
+#define NTHREADS	4
+#define PER_THREAD	20000
+
+static void *
+make_ids(void *arg)
+{
+	char (*ids)[WQ_ID_MAX] = arg;
+	size_t i;
+
+	for (i = 0; i < PER_THREAD; i++)
+		if (wq_id_new(ids[i]) != 0)
+			return arg;
+	return NULL;
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* wq-serve sends from several threads: their ids must never collide. */
+static void
+test_id_threads(void)
+{
+	char (*ids)[WQ_ID_MAX];
+	pthread_t t[NTHREADS];
+	size_t i, dup = 0, n = NTHREADS * PER_THREAD;
+	void *failed;
+
+	need((ids = calloc(n, sizeof(*ids))) != NULL, "calloc");
+	for (i = 0; i < NTHREADS; i++)
+		need(pthread_create(&t[i], NULL, make_ids,
+		    ids + i * PER_THREAD) == 0, "pthread_create");
+	for (i = 0; i < NTHREADS; i++) {
+		need(pthread_join(t[i], &failed) == 0, "pthread_join");
+		need(failed == NULL, "wq_id_new in thread %zu", i);
+	}
+	qsort(ids, n, sizeof(*ids), cmp_id);
+	for (i = 1; i < n; i++)
+		if (strcmp(ids[i - 1], ids[i]) == 0 && dup++ < 5)
+			diag("twice: %s", ids[i]);
+	ok(dup == 0, "%zu ids from %d threads, all different", n, NTHREADS);
+	free(ids);
+}
+
 static void
 test_id_time_order(void)
 {
@@ -666,7 +713,7 @@ test_legacy_names(void)
 int
 main(void)
 {
-	plan(19);
+	plan(20);
 	TEST(test_name_valid, "wq_name_valid accepts good names");
 	TEST(test_name_invalid, "wq_name_valid refuses bad names");
 	TEST(test_group_valid, "wq_group_valid: queue-name grammar, 64 bytes");
@@ -683,6 +730,7 @@ main(void)
 	TEST(test_id_grammar, "wq_id_new: the id grammar");
 	TEST(test_id_unique, "wq_id_new: 100000 unique ids");
 	TEST(test_id_after_fork, "wq_id_new: a forked child has ids of its own");
+	TEST(test_id_threads, "wq_id_new: threads never share an id");
 	TEST(test_id_time_order, "wq_id_new: fixed-width time prefix order");
 	TEST(test_id_strict_order,
 	    "wq_id_new: ids sort in creation order within a microsecond");
