@@ -105,8 +105,11 @@ try_claim(struct wqs_req *r)
 enum MHD_Result
 wqs_receive_again(struct wqs_req *r)
 {
-	if (wqs_watch_get(wq_queue_name(r->q), &r->gen) == NULL)
-		r->gen = 0;	/* queue gone: the claim says so */
+	const char *name = wq_queue_name(r->q);
+
+	/* A queue deleted while we waited cannot be watched again. */
+	if (wqs_watch_get(name, &r->gen) == NULL)
+		return wqs_respond_errno(r, errno, name, "cannot wait");
 	wq_consumer_rescan(r->consumer);
 	return try_claim(r);
 }
