@@ -104,15 +104,23 @@ too_big(struct wqs_req *r)
 	    "body larger than %zu bytes (--max-body)", wqs.cfg.max_body);
 }
 
+/*
+ * Keep the body.  A chunked one that grows too big can only be answered
+ * once it has been read (libmicrohttpd queues no response mid-body): the
+ * rest is read and dropped, up to a limit, past which the connection is
+ * closed without an answer.
+ */
 static enum MHD_Result
 take_body(struct wqs_req *r, const char *data, size_t *size)
 {
 	size_t need = r->len + *size;
 	char *b;
 
-	if (need > wqs.cfg.max_body) {
+	if (r->too_big || need > wqs.cfg.max_body) {
+		r->too_big = 1;
+		r->dropped += *size;
 		*size = 0;
-		return too_big(r);
+		return r->dropped > 16 * wqs.cfg.max_body ? MHD_NO : MHD_YES;
 	}
 	if (need + 1 > r->cap) {
 		size_t cap = r->cap ? r->cap : 4096;
@@ -143,23 +151,28 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	(void)cls;
 	(void)version;
 	if (r == NULL) {
-		/* A response queued now would close the connection. */
 		if ((r = req_new(conn, url, method)) == NULL)
 			return MHD_NO;
 		*ctx = r;
+		/*
+		 * A response queued now skips the body and closes the
+		 * connection after it: right for these, wrong for the rest.
+		 */
+		if (r->bad_framing)
+			return wqs_respond_error(r, MHD_HTTP_BAD_REQUEST,
+			    "Content-Length and Transfer-Encoding together");
+		if (r->too_big)
+			return too_big(r);
 		return MHD_YES;
 	}
 	if (r->answered) {
-		*size = 0;	/* the rest of a refused body */
+		*size = 0;
 		return MHD_YES;
 	}
-	if (r->bad_framing)
-		return wqs_respond_error(r, MHD_HTTP_BAD_REQUEST,
-		    "Content-Length and Transfer-Encoding together");
-	if (r->too_big)
-		return too_big(r);
 	if (*size != 0)
 		return take_body(r, data, size);
+	if (r->too_big)		/* found out while reading: answer now */
+		return too_big(r);
 	if (r->waiter.watch != NULL)
 		return wqs_receive_again(r);	/* a long-poll woken */
 	if (wqs.stopping)

@@ -79,6 +79,7 @@ struct wqs_req {
 	char		*path;
 	char		*body;
 	size_t		 len, cap;
+	size_t		 dropped;	/* bytes of a body over --max-body */
 	int		 answered;	/* a response is queued */
 	unsigned	 status;
 	int		 bad_framing;	/* Content-Length and chunked */
