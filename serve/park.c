@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 
+#include <err.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -37,6 +38,11 @@ static pthread_t thread;
 static int running;
 static unsigned long nparked;
 static int64_t next_heartbeat;
+static struct {			/* serve_hubs' list, kept between rounds */
+	struct wqs_watch **list;
+	int		*pump;
+	size_t		 cap;
+} hubs;
 
 static int
 add_one(const char *queue, const char *sub)
@@ -291,9 +297,6 @@ hub_list(struct wqs_watch ***list, size_t *cap, int **pump)
 static int64_t
 serve_hubs(int64_t now)
 {
-	static struct wqs_watch **list;
-	static int *pump;
-	static size_t cap;
 	int64_t soonest = INT64_MAX, due;
 	size_t i, n;
 	int beat = 0;
@@ -303,14 +306,14 @@ serve_hubs(int64_t now)
 		next_heartbeat = now + (int64_t)wqs.cfg.heartbeat * 1000;
 	}
 	pthread_mutex_lock(&wqs_park_mtx);
-	n = hub_list(&list, &cap, &pump);
+	n = hub_list(&hubs.list, &hubs.cap, &hubs.pump);
 	pthread_mutex_unlock(&wqs_park_mtx);
 	for (i = 0; i < n; i++) {
-		struct wqs_hub *h = list[i]->hub;
+		struct wqs_hub *h = hubs.list[i]->hub;
 
 		if (beat)
 			wqs_hub_heartbeat(h);
-		if (pump[i] || wqs_hub_due(h, now) <= now) {
+		if (hubs.pump[i] || wqs_hub_due(h, now) <= now) {
 			if (wqs_hub_pump(h) > 0) {
 				soonest = now;	/* more may be waiting */
 				continue;
@@ -321,13 +324,6 @@ serve_hubs(int64_t now)
 	}
 	if (wqs.cfg.heartbeat && next_heartbeat < soonest)
 		soonest = next_heartbeat;
-	if (wqs.stopping) {
-		free(list);
-		free(pump);
-		list = NULL;
-		pump = NULL;
-		cap = 0;
-	}
 	return soonest;
 }
 
@@ -346,7 +342,7 @@ run(void *arg)
 {
 	struct pollfd pfd[2];
 	struct conns cs = { 0 };
-	int64_t now, soonest, hubs;
+	int64_t now, soonest, streams;
 	uint64_t pokes;
 
 	(void)arg;
@@ -363,12 +359,14 @@ run(void *arg)
 		soonest = wake_due(now, &cs);
 		pthread_mutex_unlock(&wqs_park_mtx);
 		wqs_conns_resume(&cs);
-		hubs = serve_hubs(now);
-		if (hubs < soonest)
-			soonest = hubs;
+		streams = serve_hubs(now);
+		if (streams < soonest)
+			soonest = streams;
 		if (poll(pfd, 2, ms_until(soonest, wq_now_ms())) == -1 &&
-		    errno != EINTR)
-			break;
+		    errno != EINTR) {
+			warn("cannot wait for the spool");
+			abort();	/* parked requests would hang */
+		}
 		if (pfd[1].revents & POLLIN)
 			(void)!read(poke_fd, &pokes, sizeof(pokes));
 		if (pfd[0].revents & POLLIN)
@@ -404,14 +402,11 @@ wqs_park_wake_all(void)
 	struct wqs_watch *w;
 
 	pthread_mutex_lock(&wqs_park_mtx);
-	LIST_FOREACH(w, &watches, link)
+	LIST_FOREACH(w, &watches, link) {
 		take_some(w, SIZE_MAX, &cs);
-	pthread_mutex_unlock(&wqs_park_mtx);
-	wqs_conns_resume(&cs);
-	pthread_mutex_lock(&wqs_park_mtx);
-	LIST_FOREACH(w, &watches, link)
 		if (w->hub != NULL)
 			wqs_hub_end(w->hub, &cs);
+	}
 	pthread_mutex_unlock(&wqs_park_mtx);
 	wqs_conns_resume(&cs);
 	free(cs.v);
@@ -433,6 +428,8 @@ wqs_park_stop(void)
 		wqs_hub_free(w->hub);
 		free(w);
 	}
+	free(hubs.list);
+	free(hubs.pump);
 	close(ino_fd);
 	close(poke_fd);
 }
