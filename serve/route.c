@@ -96,7 +96,8 @@ queue_route(struct wqs_req *r, char *seg[], int n)
 		return is(r, "POST") ? wqs_queue_purge(r, q) :
 		    not_allowed(r, "POST");
 	if (strcmp(what, "peek") == 0)
-		return is(r, "GET") ? wqs_peek(r, q) : not_allowed(r, "GET");
+		return is(r, "GET") || is(r, "HEAD") ? wqs_peek(r, q) :
+		    not_allowed(r, "GET");
 	if (strcmp(what, "stream") == 0)
 		return is(r, "GET") ? wqs_stream(r, q) : not_allowed(r, "GET");
 	return wqs_respond_error(r, MHD_HTTP_NOT_FOUND, "no such route");
