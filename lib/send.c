@@ -37,12 +37,38 @@ wq_sender_open(struct wq_queue *q)
 	s->delay_ms = -1;
 	if (q->pol.fifo)
 		strlcpy(s->group, WQ_GROUP_DEFAULT, sizeof(s->group));
-	if ((s->pending = calloc(WQ_SEND_GROUP_MAX, sizeof(*s->pending))) == NULL ||
-	    (s->done = calloc(WQ_SEND_GROUP_MAX, sizeof(*s->done))) == NULL) {
-		wq_sender_close(s);
-		return NULL;
-	}
 	return s;
+}
+
+/*
+ * Room for one more pending message.  The lists grow as a group does:
+ * most senders send one message, and zeroing room for a thousand cost a
+ * one-shot send (or an HTTP request) more than its system calls.
+ */
+int
+wq_sender_room(struct wq_sender *s)
+{
+	struct pending *p;
+	char (*d)[WQ_ID_MAX];
+	size_t cap;
+
+	if (s->npending < s->cap)
+		return 0;
+	if (s->cap == WQ_SEND_GROUP_MAX) {
+		errno = ENOBUFS;	/* the caller commits every group */
+		return -1;
+	}
+	cap = s->cap ? s->cap * 4 : 4;
+	if (cap > WQ_SEND_GROUP_MAX)
+		cap = WQ_SEND_GROUP_MAX;
+	if ((p = reallocarray(s->pending, cap, sizeof(*p))) == NULL)
+		return -1;
+	s->pending = p;
+	if ((d = reallocarray(s->done, cap, sizeof(*d))) == NULL)
+		return -1;
+	s->done = d;
+	s->cap = cap;
+	return 0;
 }
 
 struct wq_queue *

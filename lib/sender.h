@@ -20,6 +20,7 @@ struct wq_sender {
 	struct wq_queue	*q;
 	struct pending	*pending;
 	size_t		 npending;
+	size_t		 cap;		/* of pending and done */
 	char		(*done)[WQ_ID_MAX];
 	size_t		 ndone;
 	size_t		 refused;	/* by the last commit, for max-depth */
@@ -35,5 +36,7 @@ struct wq_sender {
 	unsigned char	 dedup_key[WQ_DEDUP_KEY];
 	size_t		 attrs_len;
 };
+
+int	 wq_sender_room(struct wq_sender *);
 
 #endif /* WQ_SENDER_H */

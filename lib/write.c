@@ -27,10 +27,8 @@ open_tmp(struct wq_sender *s, char id[WQ_ID_MAX])
 {
 	int fd, tries;
 
-	if (s->npending == WQ_SEND_GROUP_MAX) {
-		errno = ENOBUFS;	/* the caller commits every group */
+	if (wq_sender_room(s) == -1)
 		return -1;
-	}
 	for (tries = 0; tries < 8; tries++) {
 		if (wq_id_new(id) == -1)
 			return -1;

@@ -12,14 +12,14 @@
 #include "../cmd/stat.h"
 
 /* Open a queue for a request; NULL after answering 404 (or 500). */
-struct wq_queue *
+struct wqs_qref *
 wqs_open_queue(struct wqs_req *r, const char *queue, enum MHD_Result *ret)
 {
-	struct wq_queue *q;
+	struct wqs_qref *qr;
 
-	if ((q = wq_queue_open(wqs.spool, queue)) == NULL)
+	if ((qr = wqs_qref_get(queue)) == NULL)
 		*ret = wqs_respond_errno(r, errno, queue, "cannot open queue");
-	return q;
+	return qr;
 }
 
 /* A queue's counts and policy; NULL and errno. */
@@ -212,17 +212,17 @@ wqs_queue_delete(struct wqs_req *r, const char *queue)
 enum MHD_Result
 wqs_queue_purge(struct wqs_req *r, const char *queue)
 {
-	struct wq_queue *q;
+	struct wqs_qref *qr;
 	enum MHD_Result ret;
 	uint64_t removed = 0;
 	int err;
 
 	if (!wqs_allowed(r, WQS_ADMIN, queue))
 		return MHD_YES;
-	if ((q = wqs_open_queue(r, queue, &ret)) == NULL)
+	if ((qr = wqs_open_queue(r, queue, &ret)) == NULL)
 		return ret;
-	err = wq_queue_purge(q, &removed) == -1 ? errno : 0;
-	wq_queue_close(q);
+	err = wq_queue_purge(wqs_qref_queue(qr), &removed) == -1 ? errno : 0;
+	wqs_qref_put(qr);
 	if (err != 0)
 		return wqs_respond_errno(r, err, queue, "cannot purge");
 	return wqs_respond_json(r, MHD_HTTP_OK, json_pack("{s:I}", "removed",

@@ -9,6 +9,7 @@
  * stopped) are released at once, so they are not lost for a lease's time.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,7 +107,21 @@ enum MHD_Result
 wqs_receive_again(struct wqs_req *r)
 {
 	const char *name = wq_queue_name(r->q);
+	const union MHD_ConnectionInfo *ci;
+	struct pollfd pfd = { .events = POLLRDHUP };
 
+	/*
+	 * A suspended connection does not notice its client leave, and a
+	 * response written to a closed socket still counts as delivered:
+	 * look before claiming, close, and pass the wake-up on.
+	 */
+	ci = MHD_get_connection_info(r->conn,
+	    MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci != NULL && (pfd.fd = ci->connect_fd, poll(&pfd, 1, 0)) == 1 &&
+	    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+		wqs_park_pass(r->waiter.watch);
+		return MHD_NO;
+	}
 	/* A queue deleted while we waited cannot be watched again. */
 	if (wqs_watch_get(name, &r->gen) == NULL)
 		return wqs_respond_errno(r, errno, name, "cannot wait");
@@ -129,8 +144,9 @@ wqs_receive(struct wqs_req *r, const char *queue)
 	if (max == 0)
 		return wqs_respond_error(r, MHD_HTTP_BAD_REQUEST,
 		    "max is too small: 0 (want 1 to %d)", WQS_MAX_RECEIVE);
-	if ((r->q = wqs_open_queue(r, queue, &ret)) == NULL)
+	if ((r->qref = wqs_open_queue(r, queue, &ret)) == NULL)
 		return ret;
+	r->q = wqs_qref_queue(r->qref);
 	if ((r->consumer = wq_consumer_open(r->q, (uint32_t)vis)) == NULL)
 		return wqs_respond_errno(r, errno, queue, "cannot claim");
 	wq_consumer_watched(r->consumer);
@@ -157,8 +173,9 @@ wqs_receive_done(struct wqs_req *r, int delivered)
 	r->receipts = NULL;
 	r->nreceipts = 0;
 	wq_consumer_close(r->consumer);
-	wq_queue_close(r->q);
+	wqs_qref_put(r->qref);
 	r->consumer = NULL;
+	r->qref = NULL;
 	r->q = NULL;
 }
 
@@ -167,7 +184,7 @@ wqs_peek(struct wqs_req *r, const char *queue)
 {
 	unsigned long long max = 10;
 	struct wq_consumer *c = NULL;
-	struct wq_queue *q;
+	struct wqs_qref *qr;
 	struct wq_msg *m;
 	enum MHD_Result ret;
 	json_t *list, *o;
@@ -178,9 +195,12 @@ wqs_peek(struct wqs_req *r, const char *queue)
 		return MHD_YES;
 	if (wqs_arg_uint(r, "max", NULL, WQS_MAX_RECEIVE, &max) == -1)
 		return MHD_YES;
-	if ((q = wqs_open_queue(r, queue, &ret)) == NULL)
+	if (max == 0)
+		return wqs_respond_error(r, MHD_HTTP_BAD_REQUEST,
+		    "max is too small: 0 (want 1 to %d)", WQS_MAX_RECEIVE);
+	if ((qr = wqs_open_queue(r, queue, &ret)) == NULL)
 		return ret;
-	if ((c = wq_consumer_open(q, 0)) == NULL || (list = json_array()) ==
+	if ((c = wq_consumer_open(wqs_qref_queue(qr), 0)) == NULL || (list = json_array()) ==
 	    NULL) {
 		err = errno;
 		list = NULL;
@@ -200,7 +220,7 @@ wqs_peek(struct wqs_req *r, const char *queue)
 		free(s);
 	}
 	wq_consumer_close(c);
-	wq_queue_close(q);
+	wqs_qref_put(qr);
 	if (err != 0) {
 		json_decref(list);
 		return wqs_respond_errno(r, err, queue, "cannot peek");
@@ -216,6 +236,7 @@ wqs_lease(struct wqs_req *r, const char *queue, const char *receipt,
 {
 	char newreceipt[WQ_RECEIPT_MAX];
 	unsigned long long secs = 0;
+	struct wqs_qref *qr;
 	struct wq_queue *q;
 	enum MHD_Result ret;
 	int rc, got = 0;
@@ -233,8 +254,9 @@ wqs_lease(struct wqs_req *r, const char *queue, const char *receipt,
 		    "visibility=SECS: the lease's new length from now");
 	if (got == -1)
 		return MHD_YES;
-	if ((q = wqs_open_queue(r, queue, &ret)) == NULL)
+	if ((qr = wqs_open_queue(r, queue, &ret)) == NULL)
 		return ret;
+	q = wqs_qref_queue(qr);
 	if (action[0] == 'a')
 		rc = wq_ack(q, receipt);
 	else if (action[0] == 'r')
@@ -248,6 +270,6 @@ wqs_lease(struct wqs_req *r, const char *queue, const char *receipt,
 		    json_pack("{s:s}", "receipt", newreceipt));
 	else
 		ret = wqs_respond(r, MHD_HTTP_NO_CONTENT, NULL, NULL, 0);
-	wq_queue_close(q);
+	wqs_qref_put(qr);
 	return ret;
 }

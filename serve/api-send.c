@@ -87,16 +87,16 @@ refused:
 enum MHD_Result
 wqs_send(struct wqs_req *r, const char *queue)
 {
-	struct wq_queue *q;
+	struct wqs_qref *qr;
 	struct wq_sender *s = NULL;
 	enum MHD_Result ret;
 	json_t *o;
 
 	if (!wqs_allowed(r, WQS_SEND, queue))
 		return MHD_YES;
-	if ((q = wqs_open_queue(r, queue, &ret)) == NULL)
+	if ((qr = wqs_open_queue(r, queue, &ret)) == NULL)
 		return ret;
-	if ((s = wq_sender_open(q)) == NULL) {
+	if ((s = wq_sender_open(wqs_qref_queue(qr))) == NULL) {
 		ret = wqs_respond_errno(r, errno, queue, "cannot send");
 		goto out;
 	}
@@ -113,7 +113,7 @@ wqs_send(struct wqs_req *r, const char *queue)
 	ret = wqs_respond_json(r, MHD_HTTP_CREATED, o);
 out:
 	wq_sender_close(s);
-	wq_queue_close(q);
+	wqs_qref_put(qr);
 	return ret;
 }
 
@@ -124,6 +124,7 @@ out:
  */
 struct batch {
 	struct wqs_req	*r;
+	struct wqs_qref	*qr;
 	struct wq_queue	*q;
 	struct wq_sender **s;		/* one per run */
 	size_t		 n;
@@ -340,7 +341,8 @@ wqs_send_batch(struct wqs_req *r, const char *queue)
 		json_decref(doc);
 		return ret;
 	}
-	if ((b.q = wqs_open_queue(r, queue, &ret)) != NULL) {
+	if ((b.qr = wqs_open_queue(r, queue, &ret)) != NULL) {
+		b.q = wqs_qref_queue(b.qr);
 		if ((b.ids = json_array()) == NULL)
 			ret = MHD_NO;
 		else
@@ -351,7 +353,7 @@ wqs_send_batch(struct wqs_req *r, const char *queue)
 	free(b.s);
 	free(b.opts);
 	json_decref(b.ids);
-	wq_queue_close(b.q);
+	wqs_qref_put(b.qr);
 	json_decref(doc);
 	return ret;
 }

@@ -88,6 +88,7 @@ struct wqs_req {
 	int		 token_in_query; /* ?access_token= accepted */
 	struct wqs_grant *grant;
 	/* receive: what a long-poll keeps while it waits */
+	struct wqs_qref	*qref;
 	struct wq_queue	*q;
 	struct wq_consumer *consumer;
 	unsigned	 max;
@@ -129,8 +130,14 @@ enum MHD_Result wqs_queue_get(struct wqs_req *, const char *queue);
 enum MHD_Result wqs_queue_put(struct wqs_req *, const char *queue);
 enum MHD_Result wqs_queue_delete(struct wqs_req *, const char *queue);
 enum MHD_Result wqs_queue_purge(struct wqs_req *, const char *queue);
-struct wq_queue *wqs_open_queue(struct wqs_req *, const char *queue,
+struct wqs_qref *wqs_open_queue(struct wqs_req *, const char *queue,
 	    enum MHD_Result *);
+
+/* qcache.c */
+struct wqs_qref;
+struct wqs_qref *wqs_qref_get(const char *name);
+struct wq_queue *wqs_qref_queue(const struct wqs_qref *);
+void	 wqs_qref_put(struct wqs_qref *);
 
 /* api-send.c */
 enum MHD_Result wqs_send(struct wqs_req *, const char *queue);

@@ -300,16 +300,16 @@ enum MHD_Result
 wqs_stream(struct wqs_req *r, const char *queue)
 {
 	struct MHD_Response *resp;
-	struct wq_queue *q;
+	struct wqs_qref *qr;
 	struct wqs_client *cl;
 	enum MHD_Result ret;
 
 	r->token_in_query = 1;
 	if (!wqs_allowed(r, WQS_RECV, queue))
 		return MHD_YES;
-	if ((q = wqs_open_queue(r, queue, &ret)) == NULL)
+	if ((qr = wqs_open_queue(r, queue, &ret)) == NULL)
 		return ret;
-	wq_queue_close(q);
+	wqs_qref_put(qr);
 	if ((cl = join(queue, r->conn)) == NULL)
 		return wqs_respond_errno(r, errno, queue, "cannot stream");
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
