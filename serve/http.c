@@ -141,19 +141,46 @@ take_body(struct wqs_req *r, const char *data, size_t *size)
 	return MHD_YES;
 }
 
+/*
+ * libmicrohttpd unescapes the path before we see it: an escaped '/'
+ * (a%2Fb) would split a segment in two, and an escaped NUL (a%00b) cut
+ * the path short, so that a request for no queue would act on another.
+ * The path as sent is looked at here; such a request is refused.
+ */
+static char bad_escape;
+
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	size_t i, n = strcspn(uri, "?");
+
+	(void)cls;
+	(void)conn;
+	for (i = 0; i + 2 < n; i++)
+		if (uri[i] == '%' && ((uri[i + 1] == '0' && uri[i + 2] == '0') ||
+		    (uri[i + 1] == '2' && (uri[i + 2] | 0x20) == 'f')))
+			return &bad_escape;
+	return NULL;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *data,
     size_t *size, void **ctx)
 {
 	struct wqs_req *r = *ctx;
+	int escaped = r == (void *)&bad_escape;
 
 	(void)cls;
 	(void)version;
-	if (r == NULL) {
+	if (r == NULL || escaped) {
 		if ((r = req_new(conn, url, method)) == NULL)
 			return MHD_NO;
 		*ctx = r;
+		if (escaped)
+			return wqs_respond_error(r, MHD_HTTP_BAD_REQUEST,
+			    "an escaped '/' or NUL in the path (no queue name "
+			    "or receipt holds one)");
 		/*
 		 * A response queued now skips the body and closes the
 		 * connection after it: right for these, wrong for the rest.
@@ -199,7 +226,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 
 	(void)cls;
 	(void)conn;
-	if (r == NULL)
+	if (r == NULL || (void *)r == &bad_escape)
 		return;
 	*ctx = NULL;
 	wqs_receive_done(r, delivered);
@@ -298,6 +325,7 @@ wqs_http_start(int listen_fd)
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)wqs.cfg.max_header,
 	    NULL);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL);
+	OPT(MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, NULL);
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
 	wqs.mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
