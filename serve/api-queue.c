@@ -191,6 +191,9 @@ wqs_queue_put(struct wqs_req *r, const char *queue)
 	if (parse_policy(r, &pol, &mask) == -1)
 		return MHD_YES;
 	created = wq_queue_create(wqs.spool, queue, &pol, mask, 0) == 0;
+	if (!created && errno == EINVAL)
+		return wqs_respond_error(r, MHD_HTTP_BAD_REQUEST, "%s: policy "
+		    "refused: max_receives needs a dead_letter queue", queue);
 	if (!created && errno != EEXIST)
 		return wqs_respond_errno(r, errno, queue, "cannot create");
 	if ((o = queue_json(queue)) == NULL)

@@ -200,12 +200,16 @@ commit_all(struct batch *b)
 {
 	size_t i, j;
 
+	int rc;
+
 	for (i = 0; i < b->n; i++) {
-		if (wq_sender_commit(b->s[i]) == -1)
-			return -1;
+		rc = wq_sender_commit(b->s[i]);
+		/* Also after a failure: what was committed is listed. */
 		for (j = 0; j < wq_sender_committed(b->s[i]); j++)
 			json_array_append_new(b->ids,
 			    json_string(wq_sender_id(b->s[i], j)));
+		if (rc == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -314,8 +318,8 @@ send_all(struct batch *b, json_t *list)
 		if (add_one(b, json_array_get(list, i), i) == -1)
 			return MHD_YES;
 	if (commit_all(b) == -1)
-		return wqs_respond_errno(b->r, errno, wq_queue_name(b->q),
-		    "cannot send (the runs before this one were sent)");
+		return wqs_respond_errno_ids(b->r, errno, wq_queue_name(b->q),
+		    "cannot send", b->ids);
 	return wqs_respond_json(b->r, MHD_HTTP_CREATED,
 	    json_pack("{s:O}", "ids", b->ids));
 }

@@ -471,45 +471,73 @@ wqs_respond_error(struct wqs_req *r, unsigned status, const char *fmt, ...)
 	    msg, "status", (int)status));
 }
 
-/* libwq's errno as an HTTP answer; see ERRORS in wq-serve(1). */
-enum MHD_Result
-wqs_respond_errno(struct wqs_req *r, int err, const char *queue,
-    const char *what)
+/* libwq's errno as an HTTP status and a line for a person. */
+static unsigned
+errno_answer(int err, const char *queue, const char *what, char *msg,
+    size_t len)
 {
 	const char *q = queue ? queue : "", *sep = queue ? ": " : "";
 
 	switch (err) {
 	case ENOENT:
-		return wqs_respond_error(r, MHD_HTTP_NOT_FOUND,
-		    "%s%sno such queue", q, sep);
+		snprintf(msg, len, "%s%sno such queue", q, sep);
+		return MHD_HTTP_NOT_FOUND;
 	case EINVAL:
-		return wqs_respond_error(r, MHD_HTTP_BAD_REQUEST, "%s%s%s",
-		    q, sep, what);
+		snprintf(msg, len, "%s%s%s", q, sep, what);
+		return MHD_HTTP_BAD_REQUEST;
 	case EILSEQ:
-		return wqs_respond_error(r, MHD_HTTP_BAD_REQUEST,
-		    "%s%sinvalid attribute key or value", q, sep);
+		snprintf(msg, len, "%s%sinvalid attribute key or value", q, sep);
+		return MHD_HTTP_BAD_REQUEST;
 	case EMSGSIZE: case EFBIG:
-		return wqs_respond_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
-		    "%s%smessage larger than the queue's max-size", q, sep);
+		snprintf(msg, len, "%s%smessage larger than the queue's "
+		    "max-size", q, sep);
+		return MHD_HTTP_CONTENT_TOO_LARGE;
 	case ENOMSG:
-		return wqs_respond_error(r, MHD_HTTP_CONFLICT, "%s%sno such "
-		    "lease (expired and claimed again, or acked)", q, sep);
+		snprintf(msg, len, "%s%sno such lease (expired and claimed "
+		    "again, or acked)", q, sep);
+		return MHD_HTTP_CONFLICT;
 	case EEXIST:
-		return wqs_respond_error(r, MHD_HTTP_CONFLICT,
-		    "%s%salready exists", q, sep);
+		snprintf(msg, len, "%s%salready exists", q, sep);
+		return MHD_HTTP_CONFLICT;
 	case EDESTADDRREQ:
-		return wqs_respond_error(r, MHD_HTTP_CONFLICT,
-		    "%s%sno dead-letter queue set", q, sep);
+		snprintf(msg, len, "%s%sno dead-letter queue set", q, sep);
+		return MHD_HTTP_CONFLICT;
 	case EAGAIN:
-		return wqs_respond_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
-		    "%s%squeue full (max-depth)", q, sep);
+		snprintf(msg, len, "%s%squeue full (max-depth)", q, sep);
+		return MHD_HTTP_SERVICE_UNAVAILABLE;
 	case EBADMSG:
-		return wqs_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		    "%s%s%s: corrupt queue or message file", q, sep, what);
+		snprintf(msg, len, "%s%s%s: corrupt queue or message file", q,
+		    sep, what);
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	default:
-		return wqs_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		    "%s%s%s: %s", q, sep, what, strerror(err));
+		snprintf(msg, len, "%s%s%s: %s", q, sep, what, strerror(err));
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
+}
+
+/* libwq's errno as an HTTP answer; see ERRORS in wq-serve(1). */
+enum MHD_Result
+wqs_respond_errno(struct wqs_req *r, int err, const char *queue,
+    const char *what)
+{
+	char msg[512];
+	unsigned status = errno_answer(err, queue, what, msg, sizeof(msg));
+
+	return wqs_respond_error(r, status, "%s", msg);
+}
+
+/* The same, saying which messages were sent before the error. */
+enum MHD_Result
+wqs_respond_errno_ids(struct wqs_req *r, int err, const char *queue,
+    const char *what, json_t *ids)
+{
+	char msg[512];
+	unsigned status = errno_answer(err, queue, what, msg, sizeof(msg));
+
+	if (status >= 500)
+		warnx("%s %s: %s", r->method, r->path, msg);
+	return wqs_respond_json(r, status, json_pack("{s:s, s:i, s:O}",
+	    "error", msg, "status", (int)status, "ids", ids));
 }
 
 /* A query parameter, else a header, else NULL. */

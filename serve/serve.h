@@ -113,6 +113,8 @@ enum MHD_Result wqs_respond_error(struct wqs_req *, unsigned status,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 enum MHD_Result wqs_respond_errno(struct wqs_req *, int err,
 	    const char *queue, const char *what);
+enum MHD_Result wqs_respond_errno_ids(struct wqs_req *, int err,
+	    const char *queue, const char *what, json_t *ids);
 enum MHD_Result wqs_respond_static(struct wqs_req *, const char *ctype,
 	    const void *body, size_t len);
 const char *wqs_arg(struct wqs_req *, const char *name, const char *header);
