@@ -519,7 +519,13 @@ only_queues() {
 		-d '{"messages":[{"body":"a"},{"body":"b","priority":5},{"body":"c"}]}'
 	assert_json_error 503
 	assert_equal "$(header Retry-After)" 1
-	assert_equal "$(wq-recv -n 10 -l small | LC_ALL=C sort | tr '\n' ' ')" "a b "
+	# The error lists the ids of what was sent: those of a and b.
+	run -0 jq -r '.ids | length' <<<"$HTTP_BODY"
+	assert_output 2
+	run -0 wq-recv -n 10 --json small
+	assert_equal "$(jq -r .id <<<"$output" | LC_ALL=C sort)" \
+		"$(jq -r '.ids[]' <<<"$HTTP_BODY" | LC_ALL=C sort)"
+	assert_equal "$(jq -r .body <<<"$output" | LC_ALL=C sort | tr '\n' ' ')" "a b "
 	# One run that does not fit: never more than max-depth.
 	api POST /v1/queues/small/batch \
 		-d '{"messages":[{"body":"a"},{"body":"b"},{"body":"c"}]}'
