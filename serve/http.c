@@ -383,12 +383,25 @@ wqs_http_stop(void)
 	wqs.mhd = NULL;
 }
 
+/* Queue resp as the answer to r; the one place answers go out. */
+enum MHD_Result
+wqs_queue_response(struct wqs_req *r, unsigned status,
+    struct MHD_Response *resp)
+{
+	enum MHD_Result ret;
+
+	r->status = status;
+	r->answered = 1;
+	ret = MHD_queue_response(r->conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 enum MHD_Result
 wqs_respond(struct wqs_req *r, unsigned status, const char *ctype,
     void *body, size_t len)
 {
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
 
 	resp = MHD_create_response_from_buffer(len, body,
 	    MHD_RESPMEM_MUST_FREE);
@@ -408,11 +421,7 @@ wqs_respond(struct wqs_req *r, unsigned status, const char *ctype,
 	if (wqs.stopping || status == MHD_HTTP_CONTENT_TOO_LARGE ||
 	    r->bad_framing)
 		MHD_add_response_header(resp, "Connection", "close");
-	r->status = status;
-	r->answered = 1;
-	ret = MHD_queue_response(r->conn, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return wqs_queue_response(r, status, resp);
 }
 
 /* A body that is not ours to free: the embedded page and document. */
@@ -421,7 +430,6 @@ wqs_respond_static(struct wqs_req *r, const char *ctype, const void *body,
     size_t len)
 {
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
 
 	resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
 	    MHD_RESPMEM_PERSISTENT);
@@ -435,11 +443,7 @@ wqs_respond_static(struct wqs_req *r, const char *ctype, const void *body,
 		MHD_add_response_header(resp, "X-Content-Type-Options",
 		    "nosniff");
 	}
-	r->status = MHD_HTTP_OK;
-	r->answered = 1;
-	ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return wqs_queue_response(r, MHD_HTTP_OK, resp);
 }
 
 enum MHD_Result

@@ -105,6 +105,8 @@ int	 wqs_parse_listen(const char *, struct sockaddr_storage *, int *v6);
 int	 wqs_http_start(int listen_fd);
 void	 wqs_http_stop(void);
 int	 wqs_http_port(void);
+enum MHD_Result wqs_queue_response(struct wqs_req *, unsigned status,
+	    struct MHD_Response *);
 enum MHD_Result wqs_respond(struct wqs_req *, unsigned status,
 	    const char *ctype, void *body, size_t len);
 enum MHD_Result wqs_respond_json(struct wqs_req *, unsigned status,

@@ -321,9 +321,5 @@ wqs_stream(struct wqs_req *r, const char *queue)
 	MHD_add_response_header(resp, "Content-Type", "text/event-stream");
 	MHD_add_response_header(resp, "Cache-Control", "no-cache");
 	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-	r->status = MHD_HTTP_OK;
-	r->answered = 1;
-	ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return wqs_queue_response(r, MHD_HTTP_OK, resp);
 }
