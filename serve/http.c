@@ -255,10 +255,14 @@ wqs_parse_listen(const char *spec, struct sockaddr_storage *ss, int *v6)
 {
 	struct addrinfo hints, *res;
 	char host[256];
-	const char *colon = strrchr(spec, ':'), *h = spec;
+	const char *colon = strrchr(spec, ':'), *h = spec, *errstr;
 	size_t hlen;
 
 	if (colon == NULL || colon[1] == '\0')
+		return -1;
+	/* getaddrinfo(3) takes port 70000, and it wraps round to 4464. */
+	(void)strtonum(colon + 1, 0, 65535, &errstr);
+	if (errstr != NULL)
 		return -1;
 	hlen = (size_t)(colon - spec);
 	if (spec[0] == '[' && hlen >= 2 && spec[hlen - 1] == ']') {
