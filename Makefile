@@ -133,6 +133,22 @@ build/bench/%: bench/%.c bench/bench.h build/libwq.a
 bench: all build/bench/depth build/bench/wqbench
 	bench/run.py $(BENCH_ARGS)
 
+# wq-serve beside a trivial libmicrohttpd handler, with wrk; see
+# bench/README.md "HTTP".  BENCH_HTTP_ARGS are given to bench/http/run.py.
+build/bench/mhd-trivial: bench/mhd-trivial.c
+	@mkdir -p build/bench
+	$(CC) $(CFLAGS) $(SERVE_CFLAGS) $(LDFLAGS) -pthread -o $@ $< \
+	    $(SERVE_LIBS) $(LIBS)
+
+build/bench/http-wake: bench/http/wake.c bench/bench.h build/libwq.a
+	@mkdir -p build/bench
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libwq.a $(LIBS)
+
+bench-http: build/wq-serve build/wq-create build/wq-send build/wq-stat \
+    build/wq-recv build/bench/wqbench build/bench/mhd-trivial \
+    build/bench/http-wake
+	bench/http/run.py $(BENCH_HTTP_ARGS)
+
 # A short tour on the default spool ($WQ_DIR, else ~/.local/share/wq).
 demo: all
 	@set -e; PATH="$(CURDIR)/build:$$PATH"; \
@@ -188,4 +204,4 @@ install: all
 clean:
 	rm -rf build lib/*.o cmd/*.o serve/*.o
 
-.PHONY: all bench check demo lint install clean
+.PHONY: all bench bench-http check demo lint install clean
