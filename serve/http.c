@@ -285,6 +285,17 @@ wqs_parse_listen(const char *spec, struct sockaddr_storage *ss, int *v6)
 	return 0;
 }
 
+/* The PEM of --tls-cert and --tls-key, read by the daemon until it stops. */
+static char *cert, *key;
+
+static void
+tls_free(void)
+{
+	free(cert);
+	free(key);
+	cert = key = NULL;
+}
+
 /*
  * Start serving on listen_fd (from systemd) or on -l's address; 0, or -1
  * with a line on stderr.
@@ -293,7 +304,6 @@ int
 wqs_http_start(int listen_fd)
 {
 	static struct sockaddr_storage ss;
-	static char *cert, *key;
 	struct MHD_OptionItem opts[16];
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
@@ -317,6 +327,7 @@ wqs_http_start(int listen_fd)
 		    (key = slurp(wqs.cfg.tls_key)) == NULL) {
 			warn("cannot read %s", cert ? wqs.cfg.tls_key :
 			    wqs.cfg.tls_cert);
+			tls_free();
 			return -1;
 		}
 		flags |= MHD_USE_TLS;
@@ -337,6 +348,7 @@ wqs_http_start(int listen_fd)
 	if (wqs.mhd == NULL) {
 		warnx("cannot listen on %s", listen_fd != -1 ?
 		    "the socket from systemd" : wqs.cfg.listen);
+		tls_free();
 		return -1;
 	}
 	return 0;
@@ -385,6 +397,7 @@ wqs_http_stop(void)
 		    (long)wqs.active, wqs.cfg.shutdown_timeout);
 	MHD_stop_daemon(wqs.mhd);
 	wqs.mhd = NULL;
+	tls_free();
 }
 
 /* Queue resp as the answer to r; the one place answers go out. */

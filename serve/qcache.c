@@ -37,6 +37,8 @@ struct wqs_qref {
 
 static _Thread_local struct wqs_qref *cache[QCACHE_SIZE];
 static _Thread_local unsigned victim;
+static pthread_key_t flush_key;		/* its destructor empties a cache */
+static pthread_once_t flush_once = PTHREAD_ONCE_INIT;
 
 static int
 dir_stat(const char *name, struct stat *st)
@@ -84,6 +86,26 @@ open_new(const char *name, int64_t now)
 	return e;
 }
 
+/* A worker thread ends (the server stops): close what it kept. */
+static void
+flush(void *arg)
+{
+	struct wqs_qref **c = arg;
+	unsigned i;
+
+	for (i = 0; i < QCACHE_SIZE; i++)
+		if (c[i] != NULL) {
+			drop(c[i]);
+			c[i] = NULL;
+		}
+}
+
+static void
+flush_init(void)
+{
+	(void)pthread_key_create(&flush_key, flush);
+}
+
 static void
 keep(struct wqs_qref *e)
 {
@@ -91,6 +113,8 @@ keep(struct wqs_qref *e)
 
 	if (!e->kept)
 		return;
+	pthread_once(&flush_once, flush_init);
+	(void)pthread_setspecific(flush_key, cache);
 	for (i = 0; i < QCACHE_SIZE; i++)
 		if (cache[i] == NULL) {
 			cache[i] = e;
