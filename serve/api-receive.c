@@ -147,7 +147,11 @@ wqs_receive(struct wqs_req *r, const char *queue)
 	if ((r->qref = wqs_open_queue(r, queue, &ret)) == NULL)
 		return ret;
 	r->q = wqs_qref_queue(r->qref);
-	if ((r->consumer = wq_consumer_open(r->q, (uint32_t)vis)) == NULL)
+	/* A lease of its own length needs a consumer of its own. */
+	r->own_consumer = vis != 0;
+	r->consumer = vis == 0 ? wqs_qref_consumer(r->qref) :
+	    wq_consumer_open(r->q, (uint32_t)vis);
+	if (r->consumer == NULL)
 		return wqs_respond_errno(r, errno, queue, "cannot claim");
 	wq_consumer_watched(r->consumer);
 	r->max = (unsigned)max;
@@ -172,7 +176,8 @@ wqs_receive_done(struct wqs_req *r, int delivered)
 	free(r->receipts);
 	r->receipts = NULL;
 	r->nreceipts = 0;
-	wq_consumer_close(r->consumer);
+	if (r->own_consumer)
+		wq_consumer_close(r->consumer);
 	wqs_qref_put(r->qref);
 	r->consumer = NULL;
 	r->qref = NULL;

@@ -8,6 +8,10 @@
  * kept queue is opened again after a second, so a policy changed with
  * wq-create -u applies within a second.
  *
+ * A kept queue also keeps a consumer with the queue's own lease length:
+ * receives take from the leaf it listed before, as wq-recv -f does,
+ * instead of listing new/ and cur/ anew for each request.
+ *
  * A libmicrohttpd worker thread serves its connections from start to end,
  * so a thread's cache needs no lock.  A queue in use when it is evicted
  * is closed by its last user.
@@ -27,6 +31,7 @@
 
 struct wqs_qref {
 	struct wq_queue	*q;
+	struct wq_consumer *c;		/* made on first use */
 	char		 name[WQ_NAME_MAX + 1];
 	dev_t		 dev;
 	ino_t		 ino;
@@ -50,13 +55,19 @@ dir_stat(const char *name, struct stat *st)
 }
 
 static void
+release(struct wqs_qref *e)
+{
+	wq_consumer_close(e->c);
+	wq_queue_close(e->q);
+	free(e);
+}
+
+static void
 drop(struct wqs_qref *e)
 {
 	e->kept = 0;
-	if (e->refs == 0) {
-		wq_queue_close(e->q);
-		free(e);
-	}
+	if (e->refs == 0)
+		release(e);
 }
 
 /* A fresh handle; kept if the directory did not change while opening. */
@@ -159,13 +170,20 @@ wqs_qref_queue(const struct wqs_qref *e)
 	return e->q;
 }
 
+/* The queue's consumer, with the queue's lease length; NULL and errno. */
+struct wq_consumer *
+wqs_qref_consumer(struct wqs_qref *e)
+{
+	if (e->c == NULL && (e->c = wq_consumer_open(e->q, 0)) != NULL)
+		wq_consumer_watched(e->c);
+	return e->c;
+}
+
 void
 wqs_qref_put(struct wqs_qref *e)
 {
 	if (e == NULL)
 		return;
-	if (--e->refs == 0 && !e->kept) {
-		wq_queue_close(e->q);
-		free(e);
-	}
+	if (--e->refs == 0 && !e->kept)
+		release(e);
 }

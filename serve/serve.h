@@ -91,6 +91,7 @@ struct wqs_req {
 	struct wqs_qref	*qref;
 	struct wq_queue	*q;
 	struct wq_consumer *consumer;
+	int		 own_consumer;	/* not the kept one: close it */
 	unsigned	 max;
 	int64_t		 deadline;
 	uint64_t	 gen;		/* events of its watch seen so far */
@@ -141,6 +142,7 @@ struct wqs_qref *wqs_open_queue(struct wqs_req *, const char *queue,
 struct wqs_qref;
 struct wqs_qref *wqs_qref_get(const char *name);
 struct wq_queue *wqs_qref_queue(const struct wqs_qref *);
+struct wq_consumer *wqs_qref_consumer(struct wqs_qref *);
 void	 wqs_qref_put(struct wqs_qref *);
 
 /* api-send.c */
