@@ -67,9 +67,12 @@ send_and_receive() {
 	assert_http 204
 }
 
-# server_fds: the number of open descriptors of the server.
+# server_fds: the number of open sockets of the server (its connections
+# and the listening socket; the directories of the queues it keeps open
+# per worker thread come and go with the requests, so they do not count).
 server_fds() {
-	find "/proc/$SERVE_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l
+	find "/proc/$SERVE_PID/fd" -mindepth 1 -maxdepth 1 -lname 'socket:*' \
+		2>/dev/null | wc -l
 }
 fds_at_least() {
 	[ "$(server_fds)" -ge "$1" ]
