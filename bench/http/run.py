@@ -33,6 +33,7 @@ and wrk used in each run to OUT/cpu.tsv, the ratios to OUT/ratios.md.
 """
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import re
@@ -51,6 +52,19 @@ TRIVIAL = os.path.join(BIN, "bench", "mhd-trivial")
 WAKE = os.path.join(BIN, "bench", "http-wake")
 WQBENCH = os.path.join(BIN, "bench", "wqbench")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _bench_run():
+    """bench/run.py, for the raw.tsv reader both harnesses share (by its
+    path: this script's own name is run.py too)."""
+    spec = importlib.util.spec_from_file_location(
+        "wq_bench_run", os.path.join(TOP, "bench", "run.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+load = _bench_run().load
 BODY = 100
 
 
@@ -329,17 +343,6 @@ def fs_round(r, fs, base):
             r.last_root_delete = time.time()
 
 # ----------------------------------------------------------- the ratios
-
-
-def load(path):
-    rows = []
-    with open(path) as f:
-        for line in f:
-            x = line.rstrip("\n").split("\t")
-            if x[0] == "round" or len(x) < 9:
-                continue
-            rows.append((int(x[0]), x[2], x[3], x[4], int(x[5]), float(x[6])))
-    return rows
 
 
 def per_round(rows, system, config, phase, latency=False):
