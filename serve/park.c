@@ -38,11 +38,12 @@ static pthread_t thread;
 static int running;
 static unsigned long nparked;
 static int64_t next_heartbeat;
-static struct {			/* serve_hubs' list, kept between rounds */
-	struct wqs_watch **list;
-	int		*pump;
-	size_t		 cap;
-} hubs;
+struct hub_turn {		/* a hub to serve, and whether it changed */
+	struct wqs_hub	*hub;
+	int		 pump;
+};
+static struct hub_turn *turns;	/* serve_hubs' list, kept between rounds */
+static size_t nturns_max;
 
 static int
 add_one(const char *queue, const char *sub)
@@ -258,32 +259,26 @@ read_events(struct conns *cs)
 	}
 }
 
-/* The watches with a stream hub, and whether each changed; locked. */
+/* The hubs, and whether each one's queue changed; locked. */
 static size_t
-hub_list(struct wqs_watch ***list, size_t *cap, int **pump)
+hub_list(void)
 {
-	struct wqs_watch *w, **v;
+	struct wqs_watch *w;
+	struct hub_turn *v;
 	size_t n = 0;
-	int *p;
 
 	LIST_FOREACH(w, &watches, link) {
 		if (w->hub == NULL)
 			continue;
-		if (n == *cap) {
-			v = reallocarray(*list, *cap ? *cap * 2 : 8, sizeof(*v));
-			p = v ? reallocarray(*pump, *cap ? *cap * 2 : 8,
-			    sizeof(*p)) : NULL;
-			if (p == NULL) {
-				if (v != NULL)
-					*list = v;
+		if (n == nturns_max) {
+			v = reallocarray(turns, n ? n * 2 : 8, sizeof(*v));
+			if (v == NULL)
 				break;	/* the rest next time round */
-			}
-			*list = v;
-			*pump = p;
-			*cap = *cap ? *cap * 2 : 8;
+			turns = v;
+			nturns_max = n ? n * 2 : 8;
 		}
-		(*list)[n] = w;
-		(*pump)[n++] = w->pump;
+		turns[n].hub = w->hub;
+		turns[n++].pump = w->pump;
 		w->pump = 0;
 	}
 	return n;
@@ -306,14 +301,14 @@ serve_hubs(int64_t now)
 		next_heartbeat = now + (int64_t)wqs.cfg.heartbeat * 1000;
 	}
 	pthread_mutex_lock(&wqs_park_mtx);
-	n = hub_list(&hubs.list, &hubs.cap, &hubs.pump);
+	n = hub_list();
 	pthread_mutex_unlock(&wqs_park_mtx);
 	for (i = 0; i < n; i++) {
-		struct wqs_hub *h = hubs.list[i]->hub;
+		struct wqs_hub *h = turns[i].hub;
 
 		if (beat)
 			wqs_hub_heartbeat(h);
-		if (hubs.pump[i] || wqs_hub_due(h, now) <= now) {
+		if (turns[i].pump || wqs_hub_due(h, now) <= now) {
 			if (wqs_hub_pump(h) > 0) {
 				soonest = now;	/* more may be waiting */
 				continue;
@@ -428,8 +423,7 @@ wqs_park_stop(void)
 		wqs_hub_free(w->hub);
 		free(w);
 	}
-	free(hubs.list);
-	free(hubs.pump);
+	free(turns);
 	close(ino_fd);
 	close(poke_fd);
 }
