@@ -60,11 +60,22 @@ slurp(const char *path)
 	return buf;
 }
 
+/*
+ * A body over --max-body is read and dropped up to this much, so that
+ * the client, still sending, reads the 413 instead of a broken pipe.
+ */
+static size_t
+drain_limit(void)
+{
+	return 16 * wqs.cfg.max_body;
+}
+
 static struct wqs_req *
 req_new(struct MHD_Connection *conn, const char *url, const char *method)
 {
 	struct wqs_req *r;
-	const char *cl, *te;
+	const char *cl, *te, *expect;
+	unsigned long long clen;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
@@ -80,9 +91,17 @@ req_new(struct MHD_Connection *conn, const char *url, const char *method)
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_EXPECT);
 	r->bad_framing = cl != NULL && te != NULL;
-	if (cl != NULL && strtoull(cl, NULL, 10) > wqs.cfg.max_body)
+	if (cl != NULL && (clen = strtoull(cl, NULL, 10)) > wqs.cfg.max_body) {
 		r->too_big = 1;
+		/*
+		 * A client that waits for "100 Continue" sends nothing
+		 * once answered; one far over the limit is not waited for.
+		 */
+		r->refuse_unread = expect != NULL || clen > drain_limit();
+	}
 	wqs.active++;
 	return r;
 }
@@ -105,10 +124,10 @@ too_big(struct wqs_req *r)
 }
 
 /*
- * Keep the body.  A chunked one that grows too big can only be answered
- * once it has been read (libmicrohttpd queues no response mid-body): the
- * rest is read and dropped, up to a limit, past which the connection is
- * closed without an answer.
+ * Keep the body.  One that is too big is answered once it has been read
+ * (libmicrohttpd queues no response mid-body): the rest is read and
+ * dropped, up to drain_limit(), past which the connection is closed
+ * without an answer.
  */
 static enum MHD_Result
 take_body(struct wqs_req *r, const char *data, size_t *size)
@@ -120,7 +139,7 @@ take_body(struct wqs_req *r, const char *data, size_t *size)
 		r->too_big = 1;
 		r->dropped += *size;
 		*size = 0;
-		return r->dropped > 16 * wqs.cfg.max_body ? MHD_NO : MHD_YES;
+		return r->dropped > drain_limit() ? MHD_NO : MHD_YES;
 	}
 	if (need + 1 > r->cap) {
 		size_t cap = r->cap ? r->cap : 4096;
@@ -188,7 +207,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (r->bad_framing)
 			return wqs_respond_error(r, MHD_HTTP_BAD_REQUEST,
 			    "Content-Length and Transfer-Encoding together");
-		if (r->too_big)
+		if (r->refuse_unread)
 			return too_big(r);
 		return MHD_YES;
 	}

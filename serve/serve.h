@@ -83,7 +83,8 @@ struct wqs_req {
 	int		 answered;	/* a response is queued */
 	unsigned	 status;
 	int		 bad_framing;	/* Content-Length and chunked */
-	int		 too_big;	/* Content-Length over --max-body */
+	int		 too_big;	/* the body is over --max-body */
+	int		 refuse_unread;	/* answer 413 before reading the body */
 	const char	*allow;		/* the Allow header of a 405 */
 	int		 token_in_query; /* ?access_token= accepted */
 	struct wqs_grant *grant;

@@ -99,10 +99,17 @@ ready_ids() {
 	serve_start --max-body 1000
 	mkfile_size "$BATS_TEST_TMPDIR/exact" 1000
 	mkfile_size "$BATS_TEST_TMPDIR/over" 1001
+	mkfile_size "$BATS_TEST_TMPDIR/large" 15000
 	mkfile_size "$BATS_TEST_TMPDIR/huge" 300000
+	# Read and dropped, then refused: the client sending it reads the
+	# answer rather than a reset connection.
 	api POST /v1/queues/q/messages --data-binary @"$BATS_TEST_TMPDIR/over"
 	assert_json_error 413
-	api POST /v1/queues/q/messages --data-binary @"$BATS_TEST_TMPDIR/huge"
+	api POST /v1/queues/q/messages --data-binary @"$BATS_TEST_TMPDIR/large"
+	assert_json_error 413
+	# Refused before any of the body is sent.
+	api POST /v1/queues/q/messages -H 'Expect: 100-continue' \
+		--data-binary @"$BATS_TEST_TMPDIR/huge"
 	assert_json_error 413
 	# A batch is a body too.
 	api POST /v1/queues/q/batch -H 'Content-Type: application/json' \
