@@ -233,6 +233,7 @@ list_level(int dirfd, const char *path, int level, char ***names,
 
 struct descent {
 	int		 prune;		/* remove empty directories */
+	int64_t		 keep_from_us;	/* but not those of times from this on */
 	const char	*after;		/* find a leaf after this one */
 	char		*leaf;		/* out: the leaf's bucket path */
 	char		**names;	/* out: its sorted entries */
@@ -253,6 +254,31 @@ take_leaf(int newfd, const char *path, struct descent *d)
 	d->names = NULL;
 	d->n = 0;
 	return 0;
+}
+
+/*
+ * Whether the bucket directory path (of a level, "RR/TTTTTT/...") holds
+ * times from `from_us` on: the directory producers are filing into now.
+ * Pruning those would race with their mkdir and rename, over and over
+ * under load; they are left for a later claim to remove once old.
+ */
+static int
+bucket_recent(const char *path, int64_t from_us)
+{
+	char t[17];
+	size_t n = 0;
+	const char *p = strchr(path, '/');
+
+	/* A rank: it is empty only when no recent directory is in it. */
+	if (p == NULL)
+		return 0;
+	for (p++; *p != '\0' && n < 16; p++)
+		if (*p != '/')
+			t[n++] = *p;
+	while (n < 16)		/* the last time the directory can hold */
+		t[n++] = 'f';
+	t[16] = '\0';
+	return (int64_t)strtoull(t, NULL, 16) >= from_us;
 }
 
 /*
@@ -287,7 +313,8 @@ descend(int newfd, char *path, size_t len, int level, int same,
 		/* Empty (or only foreign names): remove it, unless it is the
 		 * leaf we were told to start after, which was not looked at. */
 		if (r == 0 && d->prune &&
-		    !(cmp == 0 && level == WQ_BUCKET_LEVELS - 1))
+		    !(cmp == 0 && level == WQ_BUCKET_LEVELS - 1) &&
+		    !bucket_recent(path, d->keep_from_us))
 			(void)unlinkat(newfd, path, AT_REMOVEDIR);
 		path[plen] = '\0';
 	}
@@ -304,7 +331,9 @@ int
 wq_bucket_first(struct wq_queue *q, const char *after, int prune,
     char leaf[WQ_BUCKET_MAX], char ***names, size_t *n)
 {
-	struct descent d = { prune, after, leaf, NULL, 0 };
+	/* A producer on another host may be behind by the clock skew. */
+	struct descent d = { prune, wq_now_us() -
+	    ((int64_t)q->pol.clock_skew + 1) * 1000000, after, leaf, NULL, 0 };
 	char path[WQ_BUCKET_MAX];
 	int r;
 

@@ -308,6 +308,31 @@ test_first_prune(void)
 	wq_spool_close(s);
 }
 
+/*
+ * An empty directory of recent times is kept: producers are filing into
+ * it, and removing it between their mkdir and rename, claim after claim,
+ * made a send fail under load.  One older than the clock skew goes.
+ */
+static void
+test_first_prune_recent(void)
+{
+	struct wq_spool *s = t_spool();
+	struct wq_queue *q = t_queue(s, "q", NULL, 0);
+	char old[512], now[512], ahead[512], full[WQ_BUCKET_MAX];
+	int64_t t = wq_now_us();
+
+	t_leaf(old, "q", 0x80, t - INT64_C(3600000000));
+	t_leaf(now, "q", 0x80, t);
+	t_leaf(ahead, "q", 0x80, t + INT64_C(10000));
+	put_msg(q, 0x80, t + INT64_C(3600000000), "x", NULL);
+	bucket(full, 0x80, t + INT64_C(3600000000));
+	ok(first_is(q, NULL, 1, full, 1), "with prune: the leaf with a message");
+	ok(!is_dir(old), "an empty leaf an hour old is removed");
+	ok(is_dir(now) && is_dir(ahead), "the empty leaves of now stay");
+	wq_queue_close(q);
+	wq_spool_close(s);
+}
+
 /* Foreign names at any level are skipped, and never removed. */
 static void
 test_first_foreign(void)
@@ -919,13 +944,15 @@ test_release_bucket(void)
 int
 main(void)
 {
-	plan(15);
+	plan(16);
 	TEST(test_path, "wq_bucket_path: the format of a bucket path");
 	TEST(test_valid, "wq_bucket_valid: valid and invalid paths");
 	TEST(test_valid_slashes,
 	    "wq_bucket_valid: empty fields (extra slashes) are invalid");
 	TEST(test_first_order, "wq_bucket_first: leaves in name order, after");
 	TEST(test_first_prune, "wq_bucket_first: prunes only when asked");
+	TEST(test_first_prune_recent,
+	    "wq_bucket_first: keeps the empty leaves of now");
 	TEST(test_first_foreign, "wq_bucket_first: foreign names ignored");
 	TEST(test_put_recreate, "wq_bucket_put: recreates a removed bucket");
 	TEST(test_claim_order, "claim order: rank first, then oldest bucket");
