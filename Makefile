@@ -109,6 +109,11 @@ build/wq-%: cmd/wq-%.o $(CMD_COMMON) build/libwq.a
 	$(CC) $(LDFLAGS) $(BIN_LDFLAGS) -o $@ $< $(CMD_COMMON) build/libwq.a \
 	    $(BIN_LIBS)
 
+# Dynamically linked commands, for valgrind (make torture).
+build/dyn/wq-%: cmd/wq-%.o $(CMD_COMMON) build/libwq.a
+	@mkdir -p build/dyn
+	$(CC) $(LDFLAGS) -o $@ $< $(CMD_COMMON) build/libwq.a $(LIBS)
+
 build/unit/%: tests/unit/%.c tests/unit/tap.h build/libwq.a
 	@mkdir -p build/unit
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libwq.a $(LIBS)
@@ -148,6 +153,18 @@ bench-http: build/wq-serve build/wq-create build/wq-send build/wq-stat \
     build/wq-recv build/bench/wqbench build/bench/mhd-trivial \
     build/bench/http-wake
 	bench/http/run.py $(BENCH_HTTP_ARGS)
+
+# The long reliability runs (tests/RELIABILITY.md): ten minutes of crash
+# torture, memory growth over 100,000 messages and valgrind memcheck.
+# TORTURE_SECONDS, GROWTH_MESSAGES and VALGRIND_MESSAGES scale them.
+TORTURE_SECONDS ?= 600
+GROWTH_MESSAGES ?= 100000
+VALGRIND_MESSAGES ?= 2000
+torture: all build/dyn/wq-recv
+	tests/torture/torture.py --seconds $(TORTURE_SECONDS) \
+	    --min-kills 1000 --json build/torture.json
+	tests/torture/growth.py --messages $(GROWTH_MESSAGES) \
+	    --valgrind $(VALGRIND_MESSAGES) --json build/growth.json
 
 # A short tour on the default spool ($WQ_DIR, else ~/.local/share/wq).
 demo: all
@@ -204,4 +221,4 @@ install: all
 clean:
 	rm -rf build lib/*.o cmd/*.o serve/*.o
 
-.PHONY: all bench bench-http check demo lint install clean
+.PHONY: all bench bench-http check demo lint install clean torture
