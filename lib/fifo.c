@@ -55,8 +55,11 @@ lock_read(int lfd, const char *group, int64_t *deadline, char nonce[17])
 	ssize_t n;
 	char *end;
 
-	if ((n = readlinkat(lfd, group, buf, sizeof(buf) - 1)) == -1)
-		return errno == ENOENT ? 0 : -1;
+	if ((n = readlinkat(lfd, group, buf, sizeof(buf) - 1)) == -1) {
+		if (errno != EINVAL)
+			return errno == ENOENT ? 0 : -1;
+		n = 0;		/* not a symbolic link: garbage */
+	}
 	buf[n] = '\0';
 	*deadline = strtoll(buf, &end, 10);
 	if (*end != ',' || strlen(end + 1) > 16) {
