@@ -271,8 +271,10 @@ claim_first(struct wq_consumer *c, const char *group,
 	size_t n = 0, i;
 	int gfd, unused = 0, r = 0;
 
+	/* Gone, or no directory (a foreign file or link): no messages. */
 	if ((gfd = group_dir(c->q, group, 0, &unused)) == -1)
-		return errno == ENOENT ? 0 : -1;
+		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ?
+		    0 : -1;
 	gq = *c->q;
 	gq.newfd = gfd;
 	if (wq_bucket_first(&gq, NULL, 1, leaf, &names, &n) == -1)
