@@ -139,6 +139,35 @@ lock_take(struct wq_queue *q, int lfd, const char *group, int64_t deadline,
 	return 1;
 }
 
+/*
+ * For wq-fsck: is the lock of a group stale (its time is over, or it is
+ * garbage)?  With repair, break it as a claimer does: expired leases are
+ * promoted first, so the holder's message is back at the front of its
+ * group.  1 stale, 0 not stale or no lock, -1 error.
+ */
+int
+wq_fifo_lock_stale(struct wq_queue *q, int lfd, const char *group,
+    int64_t now, int repair)
+{
+	char held[17];
+	int64_t d, next;
+	int r;
+
+	if ((r = lock_read(lfd, group, &d, held)) != 1)
+		return r;
+	if (strcmp(held, HOLD) != 0)
+		d += (int64_t)q->pol.clock_skew * 1000;
+	if (d > now)
+		return 0;
+	if (!repair)
+		return 1;
+	if (wq_promote_expired(q, now, &next) == -1)
+		return -1;
+	if (lock_read(lfd, group, &d, held) == 1)
+		lock_break(q, lfd, group, d, held);
+	return 1;
+}
+
 int
 wq_fifo_unlock(struct wq_queue *q, const struct wq_entry *e)
 {
