@@ -50,7 +50,7 @@ LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:.c=.o)
 CMD_COMMON = cmd/common.o cmd/policy.o
 STAT_OBJ = cmd/wq-stat.o cmd/stat-row.o cmd/stat-prom.o cmd/stat-check.o
-CMDS = wq-create wq-send wq-recv wq-ack wq-stat wq-rm wq-redrive
+CMDS = wq-create wq-send wq-recv wq-ack wq-stat wq-rm wq-redrive wq-fsck
 BINS = $(addprefix build/,$(CMDS)) build/wq-serve
 
 # wq-serve: libmicrohttpd, libjwt and OpenSSL besides libwq's own.

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # bash completion for the wq commands: wq-create, wq-send, wq-recv, wq-ack,
-# wq-stat, wq-rm, wq-redrive and wq-serve.  Queue names come from listing
+# wq-stat, wq-rm, wq-redrive, wq-fsck and wq-serve.  Queue names come from listing
 # the spool: -d DIR or --dir DIR on the command line, else $WQ_DIR, else
 # ${XDG_DATA_HOME:-$HOME/.local/share}/wq.
 # A queue is a directory of the spool that holds a file named "policy".
@@ -192,6 +192,10 @@ _wq_complete()
 		opts="$common -n --count -q --quiet --to"
 		shortargs=dn longargs='--dir --count --to'
 		;;
+	wq-fsck)
+		opts="$common -n --dry-run -q --quiet"
+		shortargs=d longargs='--dir'
+		;;
 	wq-serve)
 		opts="$common -l --listen -t --threads -v --verbose --tokens
 		    --jwt-key --jwt-issuer --jwt-audience --jwt-leeway
@@ -336,7 +340,7 @@ _wq_complete()
 	fi
 
 	case $cmd in
-	wq-create | wq-stat | wq-rm)
+	wq-create | wq-stat | wq-rm | wq-fsck)
 		_wq_reply_queues "$cur"
 		;;
 	wq-send | wq-recv | wq-redrive)
@@ -356,4 +360,4 @@ _wq_complete()
 }
 
 complete -F _wq_complete wq-create wq-send wq-recv wq-ack wq-stat wq-rm \
-    wq-redrive wq-serve
+    wq-redrive wq-fsck wq-serve

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # fish completion for the wq commands: wq-create, wq-send, wq-recv, wq-ack,
-# wq-stat, wq-rm, wq-redrive and wq-serve.  Queue names come from listing
+# wq-stat, wq-rm, wq-redrive, wq-fsck and wq-serve.  Queue names come from listing
 # the spool: -d DIR or --dir DIR on the command line, else $WQ_DIR, else
 # ${XDG_DATA_HOME:-$HOME/.local/share}/wq.
 # A queue is a directory of the spool that holds a file named "policy".
@@ -142,7 +142,7 @@ function __wq_receipts
     echo -
 end
 
-for c in wq-create wq-send wq-recv wq-ack wq-stat wq-rm wq-redrive wq-serve
+for c in wq-create wq-send wq-recv wq-ack wq-stat wq-rm wq-redrive wq-fsck wq-serve
     complete -c $c -f
     complete -c $c -n 'not __wq_in_command' -s d -l dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Use DIR as the spool root'
     complete -c $c -n 'not __wq_in_command' -s h -l help -d 'Print a usage message and exit'
@@ -231,6 +231,11 @@ complete -c wq-redrive -s n -l count -x -d 'Move at most N messages'
 complete -c wq-redrive -s q -l quiet -d 'Do not print how many were moved'
 complete -c wq-redrive -l to -x -a '(__wq_queues)' -d 'Move them to QUEUE, not where they came from'
 complete -c wq-redrive -n __wq_no_operand -a '(__wq_queues)' -d 'Dead-letter queue'
+
+# wq-fsck [-nq] [-d DIR] [QUEUE...]
+complete -c wq-fsck -s n -l dry-run -d 'Report problems, change nothing'
+complete -c wq-fsck -s q -l quiet -d 'Do not print the problems'
+complete -c wq-fsck -a '(__wq_queues)' -d Queue
 
 # wq-serve [-v] [-d DIR] [-l ADDR:PORT] [-t N] [--tokens FILE]
 #          [--jwt-key ALG:FILE]... [server options]

@@ -235,6 +235,21 @@ int	 wq_queue_sweep(struct wq_queue *);
 /* lib/clock.c */
 int64_t	 wq_now_ms(void);
 
+/* lib/fsck.c */
+#define WQ_FSCK_REPAIR	0x01u	/* repair, not only report */
+struct wq_fsck {
+	unsigned	 found;		/* problems found */
+	unsigned	 repaired;	/* of them, repaired */
+	unsigned	 failed;	/* repairs that failed (errno in err) */
+	int		 err;
+};
+/* One problem: the entry (relative to the queue directory, raw bytes),
+ * what is wrong, and what was done (NULL: nothing). */
+typedef void wq_fsck_report(void *arg, const char *queue, const char *entry,
+    const char *problem, const char *done);
+int	 wq_fsck(struct wq_spool *, const char *queue, unsigned flags,
+	    wq_fsck_report *, void *arg, struct wq_fsck *);
+
 /* lib/remove.c */
 int	 wq_queue_remove(struct wq_spool *, const char *queue);
 int	 wq_queue_purge(struct wq_queue *, uint64_t *removed);

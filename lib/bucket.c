@@ -176,7 +176,7 @@ wq_bucket_sync(struct wq_queue *q, const char *bucket, int made)
 		if (depth == 0)
 			return wq_fsync_dir(q->newfd);
 		if ((fd = openat(q->newfd, buf, O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) == -1)
+		    O_NOFOLLOW | O_CLOEXEC)) == -1)
 			return errno == ENOENT ? 0 : -1;	/* emptied */
 		rc = wq_fsync_dir(fd);
 		close(fd);

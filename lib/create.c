@@ -110,8 +110,8 @@ update_policy(int parent, const char *name, const struct wq_policy *p,
 	struct wq_policy cur;
 	int fd, rc, saved, was_fifo;
 
-	if ((fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
-	    == -1)
+	if ((fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
 		return -1;
 	if (wq_policy_read(fd, &cur) == -1) {
 		saved = errno;

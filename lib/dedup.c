@@ -123,8 +123,11 @@ slot_read(int dfd, const char *name, struct slot *sl)
 	ssize_t n;
 	int used = 0;
 
-	if ((n = readlinkat(dfd, name, buf, sizeof(buf) - 1)) == -1)
-		return errno == ENOENT ? 0 : -1;
+	if ((n = readlinkat(dfd, name, buf, sizeof(buf) - 1)) == -1) {
+		if (errno != EINVAL)
+			return errno == ENOENT ? 0 : -1;
+		n = 0;		/* not a symbolic link: garbled */
+	}
 	buf[n] = '\0';
 	memset(sl, 0, sizeof(*sl));
 	if (sscanf(buf, "%lld,%lld,%n", &e, &d, &used) != 2 || used == 0 ||
@@ -260,8 +263,9 @@ wq_dedup_sweep(struct wq_queue *q)
 		close(dfd);
 		return 0;
 	}
+	/* O_NONBLOCK: a FIFO in its place must not hang the sweep. */
 	if ((fd = openat(dfd, ".swept", O_WRONLY | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0666)) != -1) {
+	    O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0666)) != -1) {
 		wq_share_file(q, fd);
 		(void)futimens(fd, NULL);
 		close(fd);

@@ -55,8 +55,11 @@ lock_read(int lfd, const char *group, int64_t *deadline, char nonce[17])
 	ssize_t n;
 	char *end;
 
-	if ((n = readlinkat(lfd, group, buf, sizeof(buf) - 1)) == -1)
-		return errno == ENOENT ? 0 : -1;
+	if ((n = readlinkat(lfd, group, buf, sizeof(buf) - 1)) == -1) {
+		if (errno != EINVAL)
+			return errno == ENOENT ? 0 : -1;
+		n = 0;		/* not a symbolic link: garbage */
+	}
 	buf[n] = '\0';
 	*deadline = strtoll(buf, &end, 10);
 	if (*end != ',' || strlen(end + 1) > 16) {
@@ -133,6 +136,35 @@ lock_take(struct wq_queue *q, int lfd, const char *group, int64_t deadline,
 			lock_break(q, lfd, group, d, held);
 	}
 	*busy_until = now + 1000;
+	return 1;
+}
+
+/*
+ * For wq-fsck: is the lock of a group stale (its time is over, or it is
+ * garbage)?  With repair, break it as a claimer does: expired leases are
+ * promoted first, so the holder's message is back at the front of its
+ * group.  1 stale, 0 not stale or no lock, -1 error.
+ */
+int
+wq_fifo_lock_stale(struct wq_queue *q, int lfd, const char *group,
+    int64_t now, int repair)
+{
+	char held[17];
+	int64_t d, next;
+	int r;
+
+	if ((r = lock_read(lfd, group, &d, held)) != 1)
+		return r;
+	if (strcmp(held, HOLD) != 0)
+		d += (int64_t)q->pol.clock_skew * 1000;
+	if (d > now)
+		return 0;
+	if (!repair)
+		return 1;
+	if (wq_promote_expired(q, now, &next) == -1)
+		return -1;
+	if (lock_read(lfd, group, &d, held) == 1)
+		lock_break(q, lfd, group, d, held);
 	return 1;
 }
 
@@ -268,8 +300,10 @@ claim_first(struct wq_consumer *c, const char *group,
 	size_t n = 0, i;
 	int gfd, unused = 0, r = 0;
 
+	/* Gone, or no directory (a foreign file or link): no messages. */
 	if ((gfd = group_dir(c->q, group, 0, &unused)) == -1)
-		return errno == ENOENT ? 0 : -1;
+		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ?
+		    0 : -1;
 	gq = *c->q;
 	gq.newfd = gfd;
 	if (wq_bucket_first(&gq, NULL, 1, leaf, &names, &n) == -1)

@@ -114,6 +114,24 @@ file_size(const struct wq_msg *m, size_t n, size_t bufsize, uint64_t *size)
 	return 0;
 }
 
+/*
+ * After an open failed: is dirfd/name there but no regular file (a
+ * symbolic link, which O_NOFOLLOW refuses with ELOOP, or a device
+ * without a driver, ENXIO)?  Such an entry is no message, not an error
+ * of the reader, so that the claim sets it aside and goes on.
+ */
+static int
+not_a_file(int dirfd, const char *name)
+{
+	struct stat st;
+	int saved = errno, r;
+
+	r = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISREG(st.st_mode);
+	errno = saved;
+	return r;
+}
+
 struct wq_msg *
 wq_msg_load(struct wq_queue *q, int dirfd, const char *name,
     const struct wq_entry *e)
@@ -132,9 +150,12 @@ wq_msg_load(struct wq_queue *q, int dirfd, const char *name,
 	m->memfd = -1;
 	strlcpy(m->receipt, name, sizeof(m->receipt));
 	m->fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
-	if (m->fd == -1)
+	    O_NOCTTY | O_CLOEXEC);
+	if (m->fd == -1) {
+		if (not_a_file(dirfd, name))
+			goto bad;
 		goto fail;
+	}
 	if ((n = pread(m->fd, buf, sizeof(buf), 0)) == -1) {
 		if (errno == ESPIPE || errno == EISDIR || errno == EINVAL ||
 		    errno == EAGAIN)

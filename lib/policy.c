@@ -217,14 +217,27 @@ wq_policy_read(int dirfd, struct wq_policy *p)
 {
 	char buf[POLICY_MAX + 1], *line, *next, *end;
 	long version;
+	struct stat st;
 	ssize_t n;
-	int fd;
+	int fd, saved;
 
-	if ((fd = openat(dirfd, "policy", O_RDONLY | O_NOFOLLOW | O_CLOEXEC))
-	    == -1)
+	/* O_NONBLOCK: a FIFO planted as the policy must not hang us. */
+	if ((fd = openat(dirfd, "policy", O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC)) == -1) {
+		if (errno == ELOOP)
+			errno = EBADMSG;	/* a symbolic link: not ours */
 		return -1;
-	n = read(fd, buf, POLICY_MAX);
+	}
+	n = -1;
+	if (fstat(fd, &st) == 0) {
+		if (S_ISREG(st.st_mode))
+			n = read(fd, buf, POLICY_MAX);
+		else
+			errno = EBADMSG;	/* a FIFO, a directory, ... */
+	}
+	saved = errno;
 	close(fd);
+	errno = saved;
 	if (n == -1)
 		return -1;
 	buf[n] = '\0';

@@ -80,7 +80,8 @@ wq_queue_open(struct wq_spool *s, const char *queue)
 	if ((q->tmpfd = open_sub(q->fd, "tmp")) == -1 ||
 	    (q->newfd = open_sub(q->fd, "new")) == -1 ||
 	    (q->curfd = open_sub(q->fd, "cur")) == -1) {
-		if (errno == ENOENT)
+		/* Missing, or not a directory of the queue (a link): broken. */
+		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
 			errno = EBADMSG;
 		goto fail;
 	}

@@ -105,6 +105,10 @@ wq_is_queue_dir(int parent, const char *name)
 	char path[300];
 	struct stat st;
 
+	/* The directory itself, not a symbolic link to one elsewhere. */
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISDIR(st.st_mode))
+		return 0;
 	snprintf(path, sizeof(path), "%s/policy", name);
 	return fstatat(parent, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISREG(st.st_mode);

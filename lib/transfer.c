@@ -7,6 +7,8 @@
  * the file is copied into the target's tmp/, flushed as its policy says,
  * and renamed in; a move then removes the source only after that.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -95,11 +97,22 @@ copy_all(int in, int out)
 static int
 copy_in(struct wq_queue *to, int fromfd, const char *from, const char *tmp)
 {
+	struct stat st;
 	int in, out, saved;
 	ssize_t n;
 
-	if ((in = openat(fromfd, from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	/* Only a regular file is copied: never wait on a FIFO. */
+	if ((in = openat(fromfd, from, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC)) == -1)
 		return -1;
+	if (fstat(in, &st) == -1 || !S_ISREG(st.st_mode)) {
+		saved = errno;
+		if (fstat(in, &st) == 0)
+			saved = EBADMSG;
+		close(in);
+		errno = saved;
+		return -1;
+	}
 	out = openat(to->tmpfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0666);
 	if (out == -1) {

@@ -154,6 +154,8 @@ int	 wq_stage(struct wq_queue *to, int fromfd, const char *from,
 int	 wq_fifo_put(struct wq_queue *, int fromfd, const char *from,
 	    const struct wq_entry *, int link, int sync);
 int	 wq_fifo_unlock(struct wq_queue *, const struct wq_entry *);
+int	 wq_fifo_lock_stale(struct wq_queue *, int lfd, const char *group,
+	    int64_t now, int repair);
 int	 wq_fifo_extend(struct wq_queue *, const struct wq_entry *);
 int	 wq_fifo_hold(struct wq_queue *, const char *name,
 	    const struct wq_entry *, uint32_t delay);

@@ -12,7 +12,7 @@ bats_require_minimum_version 1.5.0
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 
-CMDS="wq-create wq-send wq-recv wq-ack wq-stat wq-rm wq-redrive"
+CMDS="wq-create wq-send wq-recv wq-ack wq-stat wq-rm wq-redrive wq-fsck"
 TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 COMP="$TOP/completions"
 

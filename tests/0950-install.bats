@@ -16,6 +16,8 @@ ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 		share/bash-completion/completions/wq-rm \
 		bin/wq-redrive share/man/man1/wq-redrive.1 \
 		share/bash-completion/completions/wq-redrive \
+		bin/wq-fsck share/man/man1/wq-fsck.1 \
+		share/bash-completion/completions/wq-fsck \
 		bin/wq-serve share/man/man1/wq-serve.1 \
 		share/bash-completion/completions/wq-serve \
 		lib/systemd/system/wq-serve.service \
