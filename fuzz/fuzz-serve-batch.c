@@ -7,7 +7,8 @@
  * attributes: what lib/send.c validates), as wqs_send_batch does,
  * without the commit.  A document accepted has 1 to WQS_MAX_BATCH
  * messages; a base64 body decodes to at most 3/4 of its text; a
- * message whose options are accepted has attributes that validate.
+ * message whose options are accepted has attributes that validate,
+ * whole (no NUL cuts one short).
  */
 #include <errno.h>
 
@@ -37,9 +38,12 @@ message(struct wq_queue *q, json_t *m)
 		abort();
 	if (wqs_batch_options(s, m) == 0) {
 		attrs = json_object_get(m, "attributes");
+		/* jansson refuses \u0000: no value is cut at a NUL. */
 		json_object_foreach(attrs, k, v)
 			FUZZ_CHECK(wq_attr_key_valid(k) &&
-			    wq_attr_value_valid(json_string_value(v)));
+			    wq_attr_value_valid(json_string_value(v)) &&
+			    strlen(json_string_value(v)) ==
+			    json_string_length(v));
 	} else
 		FUZZ_CHECK(errno == EINVAL || errno == EILSEQ ||
 		    errno == EMSGSIZE);

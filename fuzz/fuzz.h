@@ -56,7 +56,11 @@ fuzz_cleanup(void)
 		nftw(fuzz_dirname, fuzz_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* The temporary directory of this process: its path, made once. */
+/*
+ * The temporary directory of this process: its path, made once, in
+ * $TMPDIR, else in /dev/shm (a file written per input costs a hundred
+ * times less in memory than on a disk), else in /tmp.
+ */
 static inline const char *
 fuzz_dir(void)
 {
@@ -64,8 +68,9 @@ fuzz_dir(void)
 
 	if (fuzz_dirname[0] != '\0')
 		return fuzz_dirname;
-	snprintf(fuzz_dirname, sizeof(fuzz_dirname), "%s/wq-fuzz.XXXXXX",
-	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	if (tmp == NULL || tmp[0] == '\0')
+		tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	snprintf(fuzz_dirname, sizeof(fuzz_dirname), "%s/wq-fuzz.XXXXXX", tmp);
 	if (mkdtemp(fuzz_dirname) == NULL) {
 		perror(fuzz_dirname);
 		abort();
