@@ -19,9 +19,13 @@ DEPS = libbsd-overlay libzstd jansson libmd
 DEP_CFLAGS != $(PKG_CONFIG) --cflags $(DEPS)
 DEP_LIBS != $(PKG_CONFIG) --libs $(DEPS)
 
+# check runs the fuzz targets briefly, but not in a sanitizer build: that
+# pass tests the same code again and need not fuzz it again.
+CHECK_FUZZ = fuzz-short
 ifdef SANITIZE
 override CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 override LDFLAGS += -fsanitize=address,undefined
+CHECK_FUZZ =
 endif
 
 # The commands are linked statically (all but wq-create, see below):
@@ -41,9 +45,10 @@ else
 BIN_LIBS = $(LIBS)
 endif
 
-override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 \
-	-Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
-	-fPIC -Iinclude -Ilib $(DEP_CFLAGS)
+WARNINGS = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
+	-Wstrict-prototypes -Wmissing-prototypes
+override CFLAGS += -std=c11 -D_GNU_SOURCE $(WARNINGS) -fPIC -Iinclude -Ilib \
+	$(DEP_CFLAGS)
 LIBS = $(DEP_LIBS) -lresolv
 
 LIB_SRC = $(sort $(wildcard lib/*.c))
@@ -176,9 +181,65 @@ demo: all
 	wq-recv -n 3 demo -- sh -c 'echo "handled $$WQ_ID: $$(cat)"'; \
 	echo '$$ wq-stat demo'; wq-stat demo
 
-check: all $(UNIT_BINS) build/tools/jwtmint lint
+check: all $(UNIT_BINS) build/tools/jwtmint lint $(CHECK_FUZZ)
 	prove $(UNIT_BINS)
 	PATH="$(CURDIR)/build:$$PATH" bats --print-output-on-failure tests/
+
+# Fuzzing with libFuzzer (fuzz/README.md).  libwq and the parsers of
+# wq-serve are compiled again with clang's instrumentation into
+# build/fuzz/obj/, apart from the objects of the normal build.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 10
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -std=c11 \
+	-D_GNU_SOURCE $(WARNINGS) -Iinclude -Ilib $(DEP_CFLAGS) $(SERVE_CFLAGS)
+FUZZ_SRC = $(sort $(wildcard fuzz/fuzz-*.c))
+FUZZ_BINS = $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_OBJ = $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC) $(AUTH_OBJ:.o=.c) \
+	serve/api-parse.c)
+
+build/fuzz/obj/lib/%.o: lib/%.c include/wq.h $(wildcard lib/*.h)
+	@mkdir -p build/fuzz/obj/lib
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/obj/serve/%.o: serve/%.c include/wq.h $(wildcard serve/*.h)
+	@mkdir -p build/fuzz/obj/serve
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/%: fuzz/%.c fuzz/fuzz.h build/fuzz/libfuzzwq.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iserve -fsanitize=fuzzer -o $@ $< \
+	    build/fuzz/libfuzzwq.a $(SERVE_LIBS) $(LIBS)
+
+build/fuzz/libfuzzwq.a: $(FUZZ_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(FUZZ_OBJ)
+
+fuzz: $(FUZZ_BINS)
+
+# Each target for FUZZ_SECONDS over its corpus in build/fuzz/corpus/
+# (the seeds of fuzz/corpus/ copied in, what it found before kept); a
+# crash, leak or sanitizer report fails, its input in build/fuzz/crash/.
+fuzz-short: fuzz
+	@mkdir -p build/fuzz/crash build/fuzz/log; \
+	for f in $(FUZZ_BINS); do t=$${f#build/fuzz/fuzz-}; \
+	    mkdir -p build/fuzz/corpus/$$t; \
+	    cp fuzz/corpus/$$t/* build/fuzz/corpus/$$t/; \
+	    dict=; test -f fuzz/$$t.dict && dict=-dict=fuzz/$$t.dict; \
+	    if $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	        -print_final_stats=1 $$dict \
+	        -artifact_prefix=build/fuzz/crash/$$t- \
+	        build/fuzz/corpus/$$t > build/fuzz/log/$$t.log 2>&1; then \
+	        echo "$$t: $$(sed -n 's/^stat::number_of_executed_units: *//p' \
+	            build/fuzz/log/$$t.log) runs in $(FUZZ_SECONDS) s, corpus" \
+	            "$$(ls build/fuzz/corpus/$$t | wc -l)"; \
+	    else tail -n 60 build/fuzz/log/$$t.log; \
+	        echo "$$t: FAILED (log: build/fuzz/log/$$t.log)"; exit 1; fi; \
+	done
+
+# The same, 300 s a target unless FUZZ_SECONDS is given.
+fuzz-long:
+	$(MAKE) fuzz-short FUZZ_SECONDS=$(if $(filter command line environment,\
+	    $(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),300)
 
 lint:
 	mandoc -Tlint -W warning $(MANS)
@@ -221,4 +282,5 @@ install: all
 clean:
 	rm -rf build lib/*.o cmd/*.o serve/*.o
 
-.PHONY: all bench bench-http check demo lint install clean torture
+.PHONY: all bench bench-http check demo fuzz fuzz-short fuzz-long lint install \
+	clean torture

@@ -52,7 +52,8 @@ wq_attr_value_valid(const char *value)
 /*
  * Collect the "attr", "queue", "encoding" and "length" lines of a header
  * (a private, NUL-free copy that this may cut into strings) into m.  An
- * encoding other than zstd, or one without its length, is EBADMSG.
+ * encoding other than zstd, one without its length, or a length without
+ * an encoding, is EBADMSG.
  */
 int
 wq_msg_parse_attrs(struct wq_msg *m, char *hdr, size_t len)
@@ -84,7 +85,9 @@ wq_msg_parse_attrs(struct wq_msg *m, char *hdr, size_t len)
 		}
 	}
 	m->nattr = n;
-	if (m->zstd && !have_length)
+	/* A length says how long a compressed body is: with no encoding,
+	 * it would cut the body short (or run past the file). */
+	if (m->zstd != have_length)
 		goto bad;
 	return 0;
 bad:

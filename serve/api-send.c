@@ -5,10 +5,7 @@
  * A send is answered once libwq has committed it: durable as the
  * queue's sync policy makes it, like wq-send.
  */
-#include <netinet/in.h>
-
 #include <errno.h>
-#include <resolv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -132,68 +129,6 @@ struct batch {
 	json_t		*ids;
 };
 
-/* The options that need a sender of their own, as one string. */
-static char *
-options_key(json_t *m)
-{
-	json_t *o = json_object();
-	static const char *const keys[] = { "priority", "delay", "group",
-	    "attributes" };
-	char *s;
-	size_t i;
-
-	for (i = 0; o != NULL && i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (json_object_get(m, keys[i]) != NULL)
-			json_object_set(o, keys[i], json_object_get(m, keys[i]));
-	s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(o);
-	return s;
-}
-
-static int
-apply_attributes(struct wq_sender *s, json_t *attrs)
-{
-	const char *k;
-	json_t *v;
-
-	if (attrs == NULL)
-		return 0;
-	if (!json_is_object(attrs))
-		goto bad;
-	json_object_foreach(attrs, k, v) {
-		if (!json_is_string(v))
-			goto bad;
-		if (wq_sender_attr(s, k, json_string_value(v)) == -1)
-			return -1;
-	}
-	return 0;
-bad:
-	errno = EILSEQ;
-	return -1;
-}
-
-/* Set up a sender for messages with m's options. */
-static int
-apply_options(struct wq_sender *s, json_t *m)
-{
-	json_t *p = json_object_get(m, "priority"),
-	    *d = json_object_get(m, "delay"), *g = json_object_get(m, "group");
-
-	errno = EINVAL;
-	if (p != NULL && (!json_is_integer(p) || json_integer_value(p) <
-	    WQ_PRIORITY_MIN || json_integer_value(p) > WQ_PRIORITY_MAX ||
-	    wq_sender_priority(s, (int)json_integer_value(p)) == -1))
-		return -1;
-	if (d != NULL && (!json_is_integer(d) || json_integer_value(d) < 0 ||
-	    json_integer_value(d) > WQ_DELAY_MAX ||
-	    wq_sender_delay(s, (uint32_t)json_integer_value(d)) == -1))
-		return -1;
-	if (g != NULL && (!json_is_string(g) ||
-	    wq_sender_group(s, json_string_value(g)) == -1))
-		return -1;
-	return apply_attributes(s, json_object_get(m, "attributes"));
-}
-
 /* Commit the runs in order and note their ids; -1 if one failed. */
 static int
 commit_all(struct batch *b)
@@ -226,38 +161,7 @@ new_run(struct batch *b, json_t *m)
 	if ((b->s[b->n] = wq_sender_open(b->q)) == NULL)
 		return -1;
 	b->n++;
-	return apply_options(b->s[b->n - 1], m) == -1 ? -2 : 0;
-}
-
-/* A message's body: "body" text or "body_base64"; -1 if neither. */
-static int
-body_of(json_t *m, char **buf, size_t *len)
-{
-	json_t *t = json_object_get(m, "body"),
-	    *b64 = json_object_get(m, "body_base64");
-	const char *src;
-	size_t n;
-	int got;
-
-	*buf = NULL;
-	if (json_is_string(t) && b64 == NULL) {
-		*len = json_string_length(t);
-		return (*buf = malloc(*len + 1)) == NULL ? -1 :
-		    (memcpy(*buf, json_string_value(t), *len), 0);
-	}
-	if (!json_is_string(b64) || t != NULL)
-		return -1;
-	src = json_string_value(b64);
-	n = json_string_length(b64);
-	if (n % 4 != 0 || (*buf = malloc(n / 4 * 3 + 1)) == NULL)
-		return -1;
-	if ((got = b64_pton(src, (unsigned char *)*buf, n / 4 * 3 + 1)) < 0) {
-		free(*buf);
-		*buf = NULL;
-		return -1;
-	}
-	*len = (size_t)got;
-	return 0;
+	return wqs_batch_options(b->s[b->n - 1], m) == -1 ? -2 : 0;
 }
 
 /* Add message i of the batch; -1 after answering. */
@@ -271,12 +175,12 @@ add_one(struct batch *b, json_t *m, size_t i)
 	size_t len;
 	int rc;
 
-	if (!json_is_object(m) || body_of(m, &body, &len) == -1) {
+	if (!json_is_object(m) || wqs_batch_body(m, &body, &len) == -1) {
 		wqs_respond_error(b->r, MHD_HTTP_BAD_REQUEST, "messages[%zu]: "
 		    "want an object with \"body\" or \"body_base64\"", i);
 		return -1;
 	}
-	if ((key = options_key(m)) == NULL)
+	if ((key = wqs_batch_key(m)) == NULL)
 		goto fail;
 	if (b->n == 0 || strcmp(key, b->opts) != 0) {
 		free(b->opts);
@@ -328,29 +232,20 @@ enum MHD_Result
 wqs_send_batch(struct wqs_req *r, const char *queue)
 {
 	struct batch b = { .r = r };
-	json_error_t jerr;
-	json_t *doc, *list;
+	char why[256];
+	json_t *doc;
 	enum MHD_Result ret;
 
 	if (!wqs_allowed(r, WQS_SEND, queue))
 		return MHD_YES;
-	doc = json_loadb(r->body ? r->body : "", r->len,
-	    JSON_REJECT_DUPLICATES, &jerr);
-	list = json_object_get(doc, "messages");
-	if (doc == NULL || !json_is_array(list) || json_array_size(list) == 0 ||
-	    json_array_size(list) > WQS_MAX_BATCH) {
-		ret = wqs_respond_error(r, MHD_HTTP_BAD_REQUEST, "want "
-		    "{\"messages\": [...]} with 1 to %d messages%s%s",
-		    WQS_MAX_BATCH, doc ? "" : ": ", doc ? "" : jerr.text);
-		json_decref(doc);
-		return ret;
-	}
+	if ((doc = wqs_batch_parse(r->body, r->len, why, sizeof(why))) == NULL)
+		return wqs_respond_error(r, MHD_HTTP_BAD_REQUEST, "%s", why);
 	if ((b.qr = wqs_open_queue(r, queue, &ret)) != NULL) {
 		b.q = wqs_qref_queue(b.qr);
 		if ((b.ids = json_array()) == NULL)
 			ret = MHD_NO;
 		else
-			ret = send_all(&b, list);
+			ret = send_all(&b, json_object_get(doc, "messages"));
 	}
 	while (b.n > 0)
 		wq_sender_close(b.s[--b.n]);

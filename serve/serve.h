@@ -150,6 +150,15 @@ void	 wqs_qref_put(struct wqs_qref *);
 enum MHD_Result wqs_send(struct wqs_req *, const char *queue);
 enum MHD_Result wqs_send_batch(struct wqs_req *, const char *queue);
 
+/* api-parse.c */
+int	 wqs_policy_parse(const char *body, size_t len, struct wq_policy *,
+	    unsigned *mask, char *why, size_t whylen);
+json_t	*wqs_batch_parse(const char *body, size_t len, char *why,
+	    size_t whylen);
+char	*wqs_batch_key(json_t *);
+int	 wqs_batch_options(struct wq_sender *, json_t *);
+int	 wqs_batch_body(json_t *, char **buf, size_t *len);
+
 /* api-receive.c */
 enum MHD_Result wqs_receive(struct wqs_req *, const char *queue);
 enum MHD_Result wqs_receive_again(struct wqs_req *);
