@@ -214,12 +214,12 @@ group_dir(struct wq_queue *q, const char *group, int create, int *made)
  */
 int
 wq_fifo_put(struct wq_queue *q, int fromfd, const char *from,
-    const struct wq_entry *e, int link, int sync)
+    const struct wq_entry *e, int link, int sync, char *placed, size_t len)
 {
 	char bucket[WQ_BUCKET_MAX], name[WQ_RECEIPT_MAX];
 	struct wq_queue gq;
 	struct wq_entry fe = *e;
-	int made, gmade = 0, gfd, tries, rc = -1;
+	int made, gmade = 0, gfd, tries, rc = -1, saved;
 
 	/* No priorities in a FIFO queue, also for messages that come in
 	 * from elsewhere (a topic, a dead-letter move, a redrive). */
@@ -239,14 +239,25 @@ wq_fifo_put(struct wq_queue *q, int fromfd, const char *from,
 		    &made);
 		if (rc == 0 && sync && q->pol.sync != WQ_SYNC_NONE &&
 		    (wq_bucket_sync(&gq, bucket, made) == -1 ||
-		    (gmade && wq_fsync_dir(q->newfd) == -1)))
+		    (gmade && wq_fsync_dir(q->newfd) == -1))) {
+			/* Not durable: take it back, as a failed send must
+			 * leave nothing visible (lib/bucket.c). */
+			saved = errno;
+			(void)wq_bucket_unput(&gq, fromfd, from, bucket, name,
+			    link);
+			errno = saved;
 			rc = -2;
+		}
+		saved = errno;
 		close(gfd);
+		errno = saved;
 		if (rc == -1 && errno != ENOENT && errno != EAGAIN)
 			return -1;
 	}
 	if (rc != 0)
 		return -1;
+	if (placed != NULL)
+		snprintf(placed, len, "%s/%s/%s", group_of(e), bucket, name);
 	wq_doorbell(q);
 	return 0;
 }
