@@ -136,26 +136,32 @@ lock_take(struct wq_queue *q, int lfd, const char *group, int64_t deadline,
 	return 1;
 }
 
-int
+/*
+ * Free the group of lease e, once e has been acked, released, retired or
+ * moved.  Best effort, never an error: that state change has happened
+ * and cannot be undone, so failing here made wq-ack report an ack that
+ * was done as failed.  A lock left behind names a NONCE that no entry
+ * has any more, and ends at the lease's deadline, when claimers break it
+ * (lock_take): the group waits until then, and nothing is lost.
+ */
+void
 wq_fifo_unlock(struct wq_queue *q, const struct wq_entry *e)
 {
 	char held[17];
 	int64_t d;
-	int lfd, r;
+	int lfd;
 
 	if (!q->pol.fifo || strcmp(e->nonce, WQ_DELAYED) == 0 ||
 	    e->nonce[0] == '\0')
-		return 0;
+		return;
 	if ((lfd = lock_dir(q)) == -1)
-		return -1;
-	r = lock_read(lfd, group_of(e), &d, held);
-	if (r == 1 && strcmp(held, e->nonce) == 0)
-		r = unlinkat(lfd, group_of(e), 0) == -1 && errno != ENOENT ?
-		    -1 : 0;
+		return;
+	if (lock_read(lfd, group_of(e), &d, held) == 1 &&
+	    strcmp(held, e->nonce) == 0)
+		(void)unlinkat(lfd, group_of(e), 0);
 	close(lfd);
 	/* Consumers waiting for the group sleep on new/: wake them. */
 	wq_doorbell(q);
-	return r == -1 ? -1 : 0;
 }
 
 /* The lock follows the lease's new deadline; ENOMSG if it is not ours. */
@@ -335,7 +341,7 @@ claim_group(struct wq_consumer *c, int lfd, const char *group, int64_t now,
 			return WQ_CLAIMED;
 		if (r != WQ_RETIRED) {
 			saved = errno;
-			(void)wq_fifo_unlock(c->q, &lease);
+			wq_fifo_unlock(c->q, &lease);
 			errno = saved;
 			return r;
 		}

@@ -159,7 +159,7 @@ int	 wq_stage(struct wq_queue *to, int fromfd, const char *from,
 int	 wq_fifo_put(struct wq_queue *, int fromfd, const char *from,
 	    const struct wq_entry *, int link, int sync, char *placed,
 	    size_t len);
-int	 wq_fifo_unlock(struct wq_queue *, const struct wq_entry *);
+void	 wq_fifo_unlock(struct wq_queue *, const struct wq_entry *);
 int	 wq_fifo_extend(struct wq_queue *, const struct wq_entry *);
 int	 wq_fifo_hold(struct wq_queue *, const char *name,
 	    const struct wq_entry *, uint32_t delay);
