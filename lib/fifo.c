@@ -170,12 +170,14 @@ wq_fifo_extend(struct wq_queue *q, const struct wq_entry *e)
 {
 	char held[17];
 	int64_t d;
-	int lfd, rc = -1;
+	int lfd, r, rc = -1;
 
 	if ((lfd = lock_dir(q)) == -1)
 		return -1;
-	if (lock_read(lfd, group_of(e), &d, held) != 1 ||
-	    strcmp(held, e->nonce) != 0)
+	/* An error reading the lock is not a stale receipt (exit 1). */
+	if ((r = lock_read(lfd, group_of(e), &d, held)) == -1)
+		;
+	else if (r == 0 || strcmp(held, e->nonce) != 0)
 		errno = ENOMSG;
 	else
 		rc = lock_write(q, lfd, group_of(e), e->deadline, e->nonce);
@@ -183,7 +185,13 @@ wq_fifo_extend(struct wq_queue *q, const struct wq_entry *e)
 	return rc;
 }
 
-/* Release with a delay: the message goes back, the group stays held. */
+/*
+ * Release with a delay: the message goes back, the group stays held.
+ * The hold is written first: if the move then fails, the lease is still
+ * there and its lock is put back.  The other way round, a hold that
+ * could not be written left the message released, and its group free at
+ * the old deadline, by a command that reported failure.
+ */
 int
 wq_fifo_hold(struct wq_queue *q, const char *name, const struct wq_entry *e,
     uint32_t delay)
@@ -191,19 +199,29 @@ wq_fifo_hold(struct wq_queue *q, const char *name, const struct wq_entry *e,
 	struct wq_entry to = *e;
 	char held[17];
 	int64_t d;
-	int lfd, rc = 0;
+	int lfd, r, rc = 0, hold = 0, saved;
 
 	to.deadline = 0;
 	to.nonce[0] = '\0';
 	if ((lfd = lock_dir(q)) == -1)
 		return -1;
-	if (wq_transfer(q, q->curfd, name, &to, WQ_MOVE) == -1)
+	if ((r = lock_read(lfd, group_of(e), &d, held)) == -1)
 		rc = -1;
-	else if (lock_read(lfd, group_of(e), &d, held) == 1 &&
-	    strcmp(held, e->nonce) == 0)
+	else if (r == 1 && strcmp(held, e->nonce) == 0) {
 		rc = lock_write(q, lfd, group_of(e),
 		    wq_now_ms() + (int64_t)delay * 1000, HOLD);
+		hold = rc == 0;
+	}
+	if (rc == 0 && wq_transfer(q, q->curfd, name, &to, WQ_MOVE) == -1) {
+		saved = errno;
+		if (hold)
+			(void)lock_write(q, lfd, group_of(e), d, held);
+		errno = saved;
+		rc = -1;
+	}
+	saved = errno;
 	close(lfd);
+	errno = saved;
 	return rc;
 }
 
