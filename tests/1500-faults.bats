@@ -63,6 +63,10 @@ sweep() {
 	sweep ack release release-delay
 }
 
+@test "faults: wq-ack, --release --delay, --extend in a FIFO queue" {
+	sweep ack-fifo release-fifo-delay extend-fifo
+}
+
 @test "faults: wq-ack --dead, wq-redrive" {
 	sweep dead redrive
 }
