@@ -93,30 +93,40 @@ commit(struct wq_sender *s)
 		wqx_die(saved, qname, "cannot send");
 }
 
+/*
+ * The messages before one that cannot be written are still sent (and
+ * reported); the error is the one of the write, which commit() must not
+ * overwrite: an EIO read back as the ENOENT of a later call said "no
+ * such queue" (exit 66).
+ */
 static void
 add(struct wq_sender *s, const void *body, size_t len)
 {
+	int saved;
+
 	if (wq_sender_pending(s) == WQ_SEND_GROUP_MAX)
 		commit(s);
 	if (wq_sender_add(s, body, len) == 0)
 		return;
-	if (errno == EMSGSIZE) {
-		commit(s);
-		wqx_die(EMSGSIZE, qname, "message of %zu bytes not sent", len);
-	}
+	saved = errno;
 	commit(s);
-	wqx_die(errno, qname, "cannot write message");
+	if (saved == EMSGSIZE)
+		wqx_die(EMSGSIZE, qname, "message of %zu bytes not sent", len);
+	wqx_die(saved, qname, "cannot write message");
 }
 
 static void
 add_fd(struct wq_sender *s, int fd, const char *what)
 {
+	int saved;
+
 	if (wq_sender_pending(s) == WQ_SEND_GROUP_MAX)
 		commit(s);
 	if (wq_sender_add_fd(s, fd) == 0)
 		return;
+	saved = errno;
 	commit(s);
-	wqx_die(errno, qname, "%s not sent", what);
+	wqx_die(saved, qname, "%s not sent", what);
 }
 
 static int
@@ -133,6 +143,7 @@ fill(struct reader *r, struct wq_sender *s, uint64_t max)
 {
 	ssize_t n;
 	char *nb;
+	int saved;
 
 	if (r->start > 0) {
 		memmove(r->buf, r->buf + r->start, r->end - r->start);
@@ -150,8 +161,13 @@ fill(struct reader *r, struct wq_sender *s, uint64_t max)
 	if (wq_sender_pending(s) > 0 && !input_waiting(r->fd))
 		commit(s);
 	while ((n = read(r->fd, r->buf + r->end, r->cap - r->end)) == -1)
-		if (errno != EINTR)
-			wqx_die(errno, qname, "cannot read input");
+		if (errno != EINTR) {
+			/* The whole records read so far are sent, as when
+			 * a later one is too large; none is left in tmp/. */
+			saved = errno;
+			commit(s);
+			wqx_die(saved, qname, "cannot read input");
+		}
 	if (n == 0)
 		r->eof = 1;
 	r->end += (size_t)n;

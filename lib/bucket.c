@@ -160,6 +160,24 @@ wq_bucket_link(struct wq_queue *q, int fromfd, const char *from,
 }
 
 /*
+ * Undo a put (or, with link, a link) of fromfd/from as new/BUCKET/name
+ * whose bucket could not be made durable: a send that fails must leave
+ * nothing a consumer could see.  The entry goes back to its source name;
+ * a link is removed.  ENOENT: a consumer claimed it meanwhile, so it has
+ * been delivered and cannot be taken back.
+ */
+int
+wq_bucket_unput(struct wq_queue *q, int fromfd, const char *from,
+    const char *bucket, const char *name, int link)
+{
+	char target[WQ_BUCKET_MAX + WQ_RECEIPT_MAX];
+
+	snprintf(target, sizeof(target), "%s/%s", bucket, name);
+	return link ? unlinkat(q->newfd, target, 0) :
+	    renameat(q->newfd, target, fromfd, from);
+}
+
+/*
  * fsync a leaf bucket, and when directories were made from level `made`
  * down (WQ_BUCKET_LEVELS: none), each directory that gained one: the
  * ones at depths made .. WQ_BUCKET_LEVELS - 1, depth 0 being new/.

@@ -242,7 +242,7 @@ wq_claimed(struct wq_consumer *c, const char *target,
 	if (errno != EBADMSG)
 		return -1;
 	(void)wq_quarantine(c->q, c->q->curfd, target);
-	(void)wq_fifo_unlock(c->q, e);
+	wq_fifo_unlock(c->q, e);
 	return WQ_RETIRED;
 }
 

@@ -59,7 +59,8 @@ wq_retire(struct wq_queue *q, const char *name, const struct wq_entry *e,
 	if (reason == WQ_RETIRE_EXPIRED && q->pol.dead_letter[0] == '\0') {
 		if (unlinkat(q->curfd, name, 0) == -1)
 			return -1;
-		return wq_fifo_unlock(q, e);
+		wq_fifo_unlock(q, e);
+		return 0;
 	}
 	if ((dlq = dead_letter_queue(q)) == NULL)
 		return -1;
@@ -70,7 +71,8 @@ wq_retire(struct wq_queue *q, const char *name, const struct wq_entry *e,
 		strlcpy(to.group, WQ_GROUP_DEFAULT, sizeof(to.group));
 	if (wq_transfer(dlq, q->curfd, name, &to, WQ_MOVE) == -1)
 		return -1;
-	return wq_fifo_unlock(q, e);
+	wq_fifo_unlock(q, e);
+	return 0;
 }
 
 #define TARGETS_MAX	32	/* queues a redrive keeps open */
@@ -152,7 +154,9 @@ redrive_one(struct wq_queue *dlq, struct wq_msg *m, const char *to,
 	else
 		rc = wq_transfer(tq, dlq->curfd, m->receipt, &e, WQ_MOVE);
 	/* Out of a FIFO dead-letter queue: its group is free again. */
-	return rc == -1 ? -1 : wq_fifo_unlock(dlq, &m->ent);
+	if (rc == 0)
+		wq_fifo_unlock(dlq, &m->ent);
+	return rc;
 }
 
 /*

@@ -84,9 +84,8 @@ unstage(struct wq_queue **subs, char (*staged)[WQ_ID_MAX + 32], size_t n)
  * receive count 0), then remove it unless how has WQ_LINK.  Two steps:
  * first a link (or copy) into each subscriber's tmp/, where nobody sees
  * it, so a subscriber that is missing, full or read-only stops the send
- * before any copy is visible; then each is renamed in.  Only a failure
- * of that second step (a rename within one filesystem) can leave the
- * earlier subscribers with their copy.
+ * before any copy is visible; then each is renamed in.  A failure of
+ * that second step takes back the copies already renamed in.
  */
 int
 wq_fanout_deliver(struct wq_queue *topic, int fromfd, const char *from,
@@ -94,8 +93,9 @@ wq_fanout_deliver(struct wq_queue *topic, int fromfd, const char *from,
 {
 	struct wq_queue *subs[WQ_FANOUT_MAX];
 	char staged[WQ_FANOUT_MAX][WQ_ID_MAX + 32];
+	char placed[WQ_FANOUT_MAX][WQ_PLACED_MAX];
 	struct wq_entry to;
-	size_t n, i;
+	size_t n, i, delivered = 0;
 	int saved = 0;
 
 	if (wq_fanout_open(topic, subs, &n, NULL, 0) == -1)
@@ -111,19 +111,31 @@ wq_fanout_deliver(struct wq_queue *topic, int fromfd, const char *from,
 		to = *e;
 		if (subs[i]->pol.fifo && to.group[0] == '\0')
 			strlcpy(to.group, WQ_GROUP_DEFAULT, sizeof(to.group));
-		if (wq_transfer(subs[i], subs[i]->tmpfd, staged[i], &to,
-		    WQ_MOVE | (how & WQ_DURABLE)) == -1)
+		if (wq_transfer_placed(subs[i], subs[i]->tmpfd, staged[i], &to,
+		    WQ_MOVE | (how & WQ_DURABLE), placed[i],
+		    sizeof(placed[i])) == -1)
 			saved = errno;
 		else
-			staged[i][0] = '\0';
+			delivered = i + 1;
 	}
+	if (saved == 0 && !(how & WQ_LINK) && unlinkat(fromfd, from, 0) == -1)
+		saved = errno;
+	/*
+	 * A subscriber failed after earlier ones got their copy, or the
+	 * source could not be removed: take the copies back into their tmp/
+	 * (unstage removes them), so that a failed send or move leaves no
+	 * copy visible (and a move no message in two places).  One that a
+	 * consumer claimed meanwhile stays.
+	 */
+	for (i = 0; i < delivered; i++)
+		if (saved == 0 || renameat(subs[i]->newfd, placed[i],
+		    subs[i]->tmpfd, staged[i]) == -1)
+			staged[i][0] = '\0';
 	unstage(subs, staged, n);
 	wq_fanout_close(subs, n);
 	if (saved != 0) {
 		errno = saved;
 		return -1;
 	}
-	if (!(how & WQ_LINK) && unlinkat(fromfd, from, 0) == -1)
-		return -1;
 	return 0;
 }

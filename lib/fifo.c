@@ -168,26 +168,32 @@ wq_fifo_lock_stale(struct wq_queue *q, int lfd, const char *group,
 	return 1;
 }
 
-int
+/*
+ * Free the group of lease e, once e has been acked, released, retired or
+ * moved.  Best effort, never an error: that state change has happened
+ * and cannot be undone, so failing here made wq-ack report an ack that
+ * was done as failed.  A lock left behind names a NONCE that no entry
+ * has any more, and ends at the lease's deadline, when claimers break it
+ * (lock_take): the group waits until then, and nothing is lost.
+ */
+void
 wq_fifo_unlock(struct wq_queue *q, const struct wq_entry *e)
 {
 	char held[17];
 	int64_t d;
-	int lfd, r;
+	int lfd;
 
 	if (!q->pol.fifo || strcmp(e->nonce, WQ_DELAYED) == 0 ||
 	    e->nonce[0] == '\0')
-		return 0;
+		return;
 	if ((lfd = lock_dir(q)) == -1)
-		return -1;
-	r = lock_read(lfd, group_of(e), &d, held);
-	if (r == 1 && strcmp(held, e->nonce) == 0)
-		r = unlinkat(lfd, group_of(e), 0) == -1 && errno != ENOENT ?
-		    -1 : 0;
+		return;
+	if (lock_read(lfd, group_of(e), &d, held) == 1 &&
+	    strcmp(held, e->nonce) == 0)
+		(void)unlinkat(lfd, group_of(e), 0);
 	close(lfd);
 	/* Consumers waiting for the group sleep on new/: wake them. */
 	wq_doorbell(q);
-	return r == -1 ? -1 : 0;
 }
 
 /* The lock follows the lease's new deadline; ENOMSG if it is not ours. */
@@ -196,12 +202,14 @@ wq_fifo_extend(struct wq_queue *q, const struct wq_entry *e)
 {
 	char held[17];
 	int64_t d;
-	int lfd, rc = -1;
+	int lfd, r, rc = -1;
 
 	if ((lfd = lock_dir(q)) == -1)
 		return -1;
-	if (lock_read(lfd, group_of(e), &d, held) != 1 ||
-	    strcmp(held, e->nonce) != 0)
+	/* An error reading the lock is not a stale receipt (exit 1). */
+	if ((r = lock_read(lfd, group_of(e), &d, held)) == -1)
+		;
+	else if (r == 0 || strcmp(held, e->nonce) != 0)
 		errno = ENOMSG;
 	else
 		rc = lock_write(q, lfd, group_of(e), e->deadline, e->nonce);
@@ -209,7 +217,13 @@ wq_fifo_extend(struct wq_queue *q, const struct wq_entry *e)
 	return rc;
 }
 
-/* Release with a delay: the message goes back, the group stays held. */
+/*
+ * Release with a delay: the message goes back, the group stays held.
+ * The hold is written first: if the move then fails, the lease is still
+ * there and its lock is put back.  The other way round, a hold that
+ * could not be written left the message released, and its group free at
+ * the old deadline, by a command that reported failure.
+ */
 int
 wq_fifo_hold(struct wq_queue *q, const char *name, const struct wq_entry *e,
     uint32_t delay)
@@ -217,19 +231,29 @@ wq_fifo_hold(struct wq_queue *q, const char *name, const struct wq_entry *e,
 	struct wq_entry to = *e;
 	char held[17];
 	int64_t d;
-	int lfd, rc = 0;
+	int lfd, r, rc = 0, hold = 0, saved;
 
 	to.deadline = 0;
 	to.nonce[0] = '\0';
 	if ((lfd = lock_dir(q)) == -1)
 		return -1;
-	if (wq_transfer(q, q->curfd, name, &to, WQ_MOVE) == -1)
+	if ((r = lock_read(lfd, group_of(e), &d, held)) == -1)
 		rc = -1;
-	else if (lock_read(lfd, group_of(e), &d, held) == 1 &&
-	    strcmp(held, e->nonce) == 0)
+	else if (r == 1 && strcmp(held, e->nonce) == 0) {
 		rc = lock_write(q, lfd, group_of(e),
 		    wq_now_ms() + (int64_t)delay * 1000, HOLD);
+		hold = rc == 0;
+	}
+	if (rc == 0 && wq_transfer(q, q->curfd, name, &to, WQ_MOVE) == -1) {
+		saved = errno;
+		if (hold)
+			(void)lock_write(q, lfd, group_of(e), d, held);
+		errno = saved;
+		rc = -1;
+	}
+	saved = errno;
 	close(lfd);
+	errno = saved;
 	return rc;
 }
 
@@ -246,12 +270,12 @@ group_dir(struct wq_queue *q, const char *group, int create, int *made)
  */
 int
 wq_fifo_put(struct wq_queue *q, int fromfd, const char *from,
-    const struct wq_entry *e, int link, int sync)
+    const struct wq_entry *e, int link, int sync, char *placed, size_t len)
 {
 	char bucket[WQ_BUCKET_MAX], name[WQ_RECEIPT_MAX];
 	struct wq_queue gq;
 	struct wq_entry fe = *e;
-	int made, gmade = 0, gfd, tries, rc = -1;
+	int made, gmade = 0, gfd, tries, rc = -1, saved;
 
 	/* No priorities in a FIFO queue, also for messages that come in
 	 * from elsewhere (a topic, a dead-letter move, a redrive). */
@@ -271,14 +295,25 @@ wq_fifo_put(struct wq_queue *q, int fromfd, const char *from,
 		    &made);
 		if (rc == 0 && sync && q->pol.sync != WQ_SYNC_NONE &&
 		    (wq_bucket_sync(&gq, bucket, made) == -1 ||
-		    (gmade && wq_fsync_dir(q->newfd) == -1)))
+		    (gmade && wq_fsync_dir(q->newfd) == -1))) {
+			/* Not durable: take it back, as a failed send must
+			 * leave nothing visible (lib/bucket.c). */
+			saved = errno;
+			(void)wq_bucket_unput(&gq, fromfd, from, bucket, name,
+			    link);
+			errno = saved;
 			rc = -2;
+		}
+		saved = errno;
 		close(gfd);
+		errno = saved;
 		if (rc == -1 && errno != ENOENT && errno != EAGAIN)
 			return -1;
 	}
 	if (rc != 0)
 		return -1;
+	if (placed != NULL)
+		snprintf(placed, len, "%s/%s/%s", group_of(e), bucket, name);
 	wq_doorbell(q);
 	return 0;
 }
@@ -358,7 +393,7 @@ claim_group(struct wq_consumer *c, int lfd, const char *group, int64_t now,
 			return WQ_CLAIMED;
 		if (r != WQ_RETIRED) {
 			saved = errno;
-			(void)wq_fifo_unlock(c->q, &lease);
+			wq_fifo_unlock(c->q, &lease);
 			errno = saved;
 			return r;
 		}

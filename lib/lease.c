@@ -96,7 +96,8 @@ op_ack(struct wq_queue *q, const char *name, const struct wq_entry *e,
 	(void)arg;
 	if (unlinkat(q->curfd, name, 0) == -1)
 		return -1;
-	return wq_fifo_unlock(q, e);
+	wq_fifo_unlock(q, e);
+	return 0;
 }
 
 /*
@@ -115,7 +116,8 @@ ready_at(struct wq_queue *q, const char *name, const struct wq_entry *e,
 	to.nonce[0] = '\0';
 	if (wq_transfer_at(q, q->curfd, name, &to, WQ_MOVE, at_ms * 1000) == -1)
 		return -1;
-	return wq_fifo_unlock(q, e);
+	wq_fifo_unlock(q, e);
+	return 0;
 }
 
 static int

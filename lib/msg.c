@@ -249,7 +249,7 @@ body_failed(struct wq_msg *m)
 
 	if (saved == EBADMSG && !m->peeked && m->receipt[0] != '\0' &&
 	    wq_quarantine(m->q, m->q->curfd, m->receipt) == 0)
-		(void)wq_fifo_unlock(m->q, &m->ent);
+		wq_fifo_unlock(m->q, &m->ent);
 	errno = saved;
 	return -1;
 }

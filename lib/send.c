@@ -119,7 +119,8 @@ release_slots(struct wq_sender *s, size_t from)
 	size_t i;
 
 	for (i = from; i < s->npending; i++)
-		if (s->pending[i].keyed && s->pending[i].dup_of[0] == '\0')
+		if (s->pending[i].keyed && s->pending[i].dup_of[0] == '\0' &&
+		    !s->pending[i].placed)
 			wq_dedup_release(s->q, s->pending[i].key);
 }
 
@@ -193,6 +194,44 @@ dedup_pass(struct wq_sender *s, size_t n, int64_t due)
 }
 
 /*
+ * A group that failed under sync always or batch, part-way or at its
+ * fsync, is taken back: each message this commit renamed into dirfd
+ * (cur/, or the bucket of new/) goes back to tmp/ID, where the caller
+ * unlinks it, so that a failed send leaves no message visible and none
+ * reported that is not known to be durable.  A message a consumer
+ * claimed meanwhile cannot be taken back; it stays, and stays reported.
+ * *i is set back to the first message, so that the caller drops them
+ * all from tmp/ (and frees their deduplication slots).
+ */
+static void
+take_back(struct wq_sender *s, size_t *i, int dirfd, const char *bucket,
+    int64_t due)
+{
+	char name[WQ_RECEIPT_MAX], path[WQ_PLACED_MAX];
+	struct wq_entry e;
+	size_t k, kept = 0;
+
+	for (k = 0; k < *i; k++) {
+		pending_entry(s, k, &e);
+		if (due > 0) {
+			e.deadline = due;
+			strlcpy(e.nonce, WQ_DELAYED, sizeof(e.nonce));
+		}
+		if (s->pending[k].placed == 1 &&
+		    wq_entry_format(&e, due > 0, name, sizeof(name)) == 0) {
+			snprintf(path, sizeof(path), "%s%s%s", bucket,
+			    bucket[0] != '\0' ? "/" : "", name);
+			if (renameat(dirfd, path, s->q->tmpfd, e.id) == 0)
+				s->pending[k].placed = 0;
+		}
+		if (s->pending[k].placed || s->pending[k].dup_of[0] != '\0')
+			memmove(s->done[kept++], s->done[k], WQ_ID_MAX);
+	}
+	s->ndone = kept;
+	*i = 0;
+}
+
+/*
  * Delayed messages wait in cur/ under the NONCE "delayed" until they are
  * due, like a release with a delay; one fsync of cur/ makes them durable.
  */
@@ -201,24 +240,33 @@ commit_delayed(struct wq_sender *s, size_t n, int64_t due, size_t *i)
 {
 	char name[WQ_RECEIPT_MAX];
 	struct wq_entry e;
+	int saved;
 
 	for (; *i < n; (*i)++) {
 		pending_entry(s, *i, &e);
 		e.deadline = due;
 		strlcpy(e.nonce, WQ_DELAYED, sizeof(e.nonce));
-		if (s->pending[*i].dup_of[0] == '\0' &&
-		    (wq_entry_format(&e, 1, name, sizeof(name)) == -1 ||
-		    renameat(s->q->tmpfd, e.id, s->q->curfd, name) == -1) &&
-		    !committed_by_other(s, *i))
-			return -1;
+		if (s->pending[*i].dup_of[0] != '\0')
+			;
+		else if (wq_entry_format(&e, 1, name, sizeof(name)) == 0 &&
+		    renameat(s->q->tmpfd, e.id, s->q->curfd, name) == 0)
+			s->pending[*i].placed = 1;
+		else if (committed_by_other(s, *i))
+			s->pending[*i].placed = 2;
+		else
+			goto fail;
 		done(s, *i);
 	}
 	if (s->q->pol.sync != WQ_SYNC_NONE && s->ndone > 0 &&
-	    wq_fsync_dir(s->q->curfd) == -1) {
-		s->ndone = 0;
-		return -1;
-	}
+	    wq_fsync_dir(s->q->curfd) == -1)
+		goto fail;
 	return 0;
+fail:
+	saved = errno;
+	if (s->q->pol.sync != WQ_SYNC_NONE)
+		take_back(s, i, s->q->curfd, "", due);
+	errno = saved;
+	return -1;
 }
 
 /*
@@ -240,7 +288,8 @@ commit_each(struct wq_sender *s, size_t n, size_t *i)
 			rc = wq_fanout_deliver(s->q, s->q->tmpfd, e.id, &e,
 			    WQ_MOVE | WQ_DURABLE);
 		else
-			rc = wq_fifo_put(s->q, s->q->tmpfd, e.id, &e, 0, 1);
+			rc = wq_fifo_put(s->q, s->q->tmpfd, e.id, &e, 0, 1,
+			    NULL, 0);
 		if (rc == -1 && !committed_by_other(s, *i))
 			return -1;
 		done(s, *i);
@@ -250,15 +299,15 @@ commit_each(struct wq_sender *s, size_t n, size_t *i)
 
 /*
  * Ready messages go into the bucket of now, all of a group into one,
- * fsynced once.  A failed fsync withdraws the ids: the messages are
- * visible, but not known to be durable.
+ * fsynced once.  A group that fails is taken back (take_back); under
+ * sync none the messages already in place stay, and are reported.
  */
 static int
 commit_ready(struct wq_sender *s, size_t n, size_t *i)
 {
 	char name[WQ_RECEIPT_MAX], bucket[WQ_BUCKET_MAX];
 	struct wq_entry e;
-	int made = WQ_BUCKET_LEVELS;
+	int made = WQ_BUCKET_LEVELS, saved;
 
 	if (s->q->pol.fifo || s->q->pol.fanout[0] != '\0')
 		return commit_each(s, n, i);
@@ -266,10 +315,15 @@ commit_ready(struct wq_sender *s, size_t n, size_t *i)
 		return -1;
 	for (; *i < n; (*i)++) {
 		pending_entry(s, *i, &e);
-		if (s->pending[*i].dup_of[0] == '\0' &&
-		    (wq_entry_format(&e, 0, name, sizeof(name)) == -1 ||
+		if (s->pending[*i].dup_of[0] != '\0')
+			;
+		else if (wq_entry_format(&e, 0, name, sizeof(name)) == 0 &&
 		    wq_bucket_put(s->q, s->q->tmpfd, e.id, bucket, name,
-		    &made) == -1) && !committed_by_other(s, *i))
+		    &made) == 0)
+			s->pending[*i].placed = 1;
+		else if (committed_by_other(s, *i))
+			s->pending[*i].placed = 2;
+		else
 			goto fail;
 		done(s, *i);
 	}
@@ -278,8 +332,10 @@ commit_ready(struct wq_sender *s, size_t n, size_t *i)
 		goto fail;
 	return 0;
 fail:
+	saved = errno;
 	if (s->q->pol.sync != WQ_SYNC_NONE)
-		s->ndone = 0;
+		take_back(s, i, s->q->newfd, bucket, 0);
+	errno = saved;
 	return -1;
 }
 

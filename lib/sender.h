@@ -14,6 +14,8 @@ struct pending {
 	int		 keyed;		/* has a deduplication key */
 	unsigned char	 key[WQ_DEDUP_KEY];
 	char		 dup_of[WQ_ID_MAX];	/* a repeat: the first's id */
+	int		 placed;	/* by this commit: 1, or 2 by a repeat's
+					   sender (lib/dedup.c) */
 };
 
 struct wq_sender {

@@ -66,6 +66,18 @@ count_one(int dirfd, const char *name, void *arg)
 }
 
 /* Count the entries of every leaf below dirfd (a bucket level of new/). */
+/*
+ * A directory of the tree that cannot be opened because it was removed
+ * as empty meanwhile, or is not a directory (foreign), holds nothing to
+ * count.  Any other error is one: counting on as if it were empty made
+ * wq-redrive, which counts first, move nothing and exit 0 on an EIO.
+ */
+static int
+gone(int err)
+{
+	return err == ENOENT || err == ENOTDIR || err == ELOOP;
+}
+
 static int
 count_tree(int dirfd, int level, struct count_arg *a)
 {
@@ -87,7 +99,7 @@ count_sub(int dirfd, const char *name, void *arg)
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (fd == -1)
-		return 0;	/* removed as empty meanwhile, or foreign */
+		return gone(errno) ? 0 : -1;
 	rc = count_tree(fd, t->level + 1, t->a);
 	close(fd);
 	return rc == -1 && (errno != ENOENT || t->a->st->total >= t->a->limit) ?
@@ -106,7 +118,7 @@ count_group(int dirfd, const char *name, void *arg)
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (fd == -1)
-		return 0;	/* removed as empty meanwhile */
+		return gone(errno) ? 0 : -1;
 	rc = count_tree(fd, 0, a);
 	close(fd);
 	return rc == -1 && (errno != ENOENT || a->st->total >= a->limit) ?

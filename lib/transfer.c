@@ -45,13 +45,15 @@ wq_queue_open_beside(struct wq_queue *q, const char *ref)
  */
 static int
 put_ready(struct wq_queue *q, int fromfd, const char *from,
-    const struct wq_entry *e, int link, int sync, int64_t at_us)
+    const struct wq_entry *e, int link, int sync, int64_t at_us,
+    char *placed, size_t len)
 {
 	char bucket[WQ_BUCKET_MAX], name[WQ_RECEIPT_MAX];
-	int made = WQ_BUCKET_LEVELS;
+	int made = WQ_BUCKET_LEVELS, saved;
 
 	if (q->pol.fifo)
-		return wq_fifo_put(q, fromfd, from, e, link, sync);
+		return wq_fifo_put(q, fromfd, from, e, link, sync, placed,
+		    len);
 	if (wq_entry_format(e, 0, name, sizeof(name)) == -1 ||
 	    wq_bucket_path(e->rank, at_us > 0 ? at_us : wq_now_us(), bucket,
 	    sizeof(bucket)) == -1)
@@ -60,8 +62,15 @@ put_ready(struct wq_queue *q, int fromfd, const char *from,
 	    wq_bucket_put(q, fromfd, from, bucket, name, &made)) == -1)
 		return -1;
 	if (sync && q->pol.sync != WQ_SYNC_NONE &&
-	    wq_bucket_sync(q, bucket, made) == -1)
+	    wq_bucket_sync(q, bucket, made) == -1) {
+		/* A send that fails leaves nothing visible: take it back. */
+		saved = errno;
+		(void)wq_bucket_unput(q, fromfd, from, bucket, name, link);
+		errno = saved;
 		return -1;
+	}
+	if (placed != NULL)
+		snprintf(placed, len, "%s/%s", bucket, name);
 	wq_doorbell(q);
 	return 0;
 }
@@ -153,25 +162,24 @@ wq_transfer(struct wq_queue *to, int fromfd, const char *from,
 	return wq_transfer_at(to, fromfd, from, e, how, 0);
 }
 
-/*
- * wq_transfer, into the bucket of the time the message became ready
- * (at_us; 0 for now): messages that fell due together keep their order.
- */
-int
-wq_transfer_at(struct wq_queue *to, int fromfd, const char *from,
-    const struct wq_entry *e, int how, int64_t at_us)
+/* wq_transfer_at, and where the entry went into placed if not NULL. */
+static int
+transfer(struct wq_queue *to, int fromfd, const char *from,
+    const struct wq_entry *e, int how, int64_t at_us, char *placed,
+    size_t len)
 {
 	char tmp[WQ_ID_MAX + 32];
 	int link = (how & WQ_LINK) != 0, saved;
 
-	if (put_ready(to, fromfd, from, e, link, how & WQ_DURABLE, at_us) == 0)
+	if (put_ready(to, fromfd, from, e, link, how & WQ_DURABLE, at_us,
+	    placed, len) == 0)
 		return 0;
 	if (errno != EXDEV && !(link && (errno == EPERM || errno == EMLINK)))
 		return -1;
 	snprintf(tmp, sizeof(tmp), "%s.copy.%08x", e->id, arc4random());
 	if (copy_in(to, fromfd, from, tmp) == -1)
 		return -1;
-	if (put_ready(to, to->tmpfd, tmp, e, 0, 1, at_us) == -1) {
+	if (put_ready(to, to->tmpfd, tmp, e, 0, 1, at_us, placed, len) == -1) {
 		saved = errno;
 		unlinkat(to->tmpfd, tmp, 0);
 		errno = saved;
@@ -180,6 +188,29 @@ wq_transfer_at(struct wq_queue *to, int fromfd, const char *from,
 	if (!link && unlinkat(fromfd, from, 0) == -1 && errno != ENOENT)
 		return -1;
 	return 0;
+}
+
+/*
+ * wq_transfer, into the bucket of the time the message became ready
+ * (at_us; 0 for now): messages that fell due together keep their order.
+ */
+int
+wq_transfer_at(struct wq_queue *to, int fromfd, const char *from,
+    const struct wq_entry *e, int how, int64_t at_us)
+{
+	return transfer(to, fromfd, from, e, how, at_us, NULL, 0);
+}
+
+/*
+ * wq_transfer, telling where the entry went: its path below new/ into
+ * placed, so that a topic can take back the copies it delivered when a
+ * later subscriber fails (lib/fanout.c).
+ */
+int
+wq_transfer_placed(struct wq_queue *to, int fromfd, const char *from,
+    const struct wq_entry *e, int how, char *placed, size_t len)
+{
+	return transfer(to, fromfd, from, e, how, 0, placed, len);
 }
 
 /*

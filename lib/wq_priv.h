@@ -106,6 +106,8 @@ int	 wq_bucket_put(struct wq_queue *, int fromfd, const char *from,
 int	 wq_bucket_link(struct wq_queue *, int fromfd, const char *from,
 	    const char *bucket, const char *name, int *made);
 int	 wq_bucket_sync(struct wq_queue *, const char *bucket, int made);
+int	 wq_bucket_unput(struct wq_queue *, int fromfd, const char *from,
+	    const char *bucket, const char *name, int link);
 void	 wq_doorbell(struct wq_queue *);
 int	 wq_bucket_first(struct wq_queue *, const char *after, int prune,
 	    char leaf[WQ_BUCKET_MAX], char ***names, size_t *n);
@@ -146,14 +148,18 @@ int	 wq_transfer(struct wq_queue *to, int fromfd, const char *from,
 	    const struct wq_entry *, int how);
 int	 wq_transfer_at(struct wq_queue *to, int fromfd, const char *from,
 	    const struct wq_entry *, int how, int64_t at_us);
+#define WQ_PLACED_MAX	(WQ_BUCKET_MAX + WQ_RECEIPT_MAX)
+int	 wq_transfer_placed(struct wq_queue *to, int fromfd, const char *from,
+	    const struct wq_entry *, int how, char *placed, size_t len);
 int	 wq_stage(struct wq_queue *to, int fromfd, const char *from,
 	    const char *id, char *name, size_t len);
 
 /* lib/fifo.c */
 #define WQ_GROUP_DEFAULT "default"	/* group of FIFO sends without one */
 int	 wq_fifo_put(struct wq_queue *, int fromfd, const char *from,
-	    const struct wq_entry *, int link, int sync);
-int	 wq_fifo_unlock(struct wq_queue *, const struct wq_entry *);
+	    const struct wq_entry *, int link, int sync, char *placed,
+	    size_t len);
+void	 wq_fifo_unlock(struct wq_queue *, const struct wq_entry *);
 int	 wq_fifo_lock_stale(struct wq_queue *, int lfd, const char *group,
 	    int64_t now, int repair);
 int	 wq_fifo_extend(struct wq_queue *, const struct wq_entry *);

@@ -91,6 +91,7 @@ finish_tmp(struct wq_sender *s, int fd, const char *id, uint64_t size,
 	strlcpy(p->id, id, WQ_ID_MAX);
 	p->size = size;
 	p->dup_of[0] = '\0';
+	p->placed = 0;
 	p->keyed = key != NULL;
 	if (key != NULL)
 		memcpy(p->key, key, WQ_DEDUP_KEY);
