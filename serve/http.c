@@ -545,6 +545,9 @@ errno_answer(int err, const char *queue, const char *what, char *msg,
 	case EAGAIN:
 		snprintf(msg, len, "%s%squeue full (max-depth)", q, sep);
 		return MHD_HTTP_SERVICE_UNAVAILABLE;
+	case ENOSPC: case EDQUOT:
+		snprintf(msg, len, "%s%s%s: %s", q, sep, what, strerror(err));
+		return MHD_HTTP_INSUFFICIENT_STORAGE;
 	case EBADMSG:
 		snprintf(msg, len, "%s%s%s: corrupt queue or message file", q,
 		    sep, what);
