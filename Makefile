@@ -160,7 +160,8 @@ bench-http: build/wq-serve build/wq-create build/wq-send build/wq-stat \
 	bench/http/run.py $(BENCH_HTTP_ARGS)
 
 # The long reliability runs (tests/RELIABILITY.md): ten minutes of crash
-# torture, memory growth over 100,000 messages and valgrind memcheck.
+# torture, every I/O fault at every call with four errnos, memory growth
+# over 100,000 messages and valgrind memcheck (fuzz-long is apart).
 # TORTURE_SECONDS, GROWTH_MESSAGES and VALGRIND_MESSAGES scale them.
 TORTURE_SECONDS ?= 600
 GROWTH_MESSAGES ?= 100000
@@ -168,6 +169,7 @@ VALGRIND_MESSAGES ?= 2000
 torture: all build/dyn/wq-recv
 	tests/torture/torture.py --seconds $(TORTURE_SECONDS) \
 	    --min-kills 1000 --json build/torture.json
+	tests/tools/fault-sweep --errnos EIO,ENOSPC,EDQUOT,ESTALE --all
 	tests/torture/growth.py --messages $(GROWTH_MESSAGES) \
 	    --valgrind $(VALGRIND_MESSAGES) --json build/growth.json
 
@@ -189,7 +191,7 @@ check: all $(UNIT_BINS) build/tools/jwtmint lint $(CHECK_FUZZ)
 # wq-serve are compiled again with clang's instrumentation into
 # build/fuzz/obj/, apart from the objects of the normal build.
 FUZZ_CC ?= clang
-FUZZ_SECONDS ?= 10
+FUZZ_SECONDS ?= 5
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -std=c11 \
 	-D_GNU_SOURCE $(WARNINGS) -Iinclude -Ilib $(DEP_CFLAGS) $(SERVE_CFLAGS)
