@@ -14,7 +14,10 @@ load helpers
 
 setup() {
 	common_setup
-	unshare -m true 2>/dev/null || fail "no mount namespaces (needs root)"
+	if ! unshare -m true 2>/dev/null; then
+		[ -z "${CI-}" ] || fail "no mount namespaces in CI"
+		skip "no mount namespaces (needs root)"
+	fi
 	MNT="$BATS_TEST_TMPDIR/mnt"
 	S="$MNT/spool"
 	PATH="$BATS_TEST_DIRNAME/tools:$PATH"
@@ -114,7 +117,10 @@ assert_intact() {
 }
 
 @test "full ext4 image: 74, every printed id intact, and the filesystem is clean" {
-	command -v mkfs.ext4 >/dev/null || fail "mkfs.ext4 missing (e2fsprogs)"
+	if ! command -v mkfs.ext4 >/dev/null; then
+		[ -z "${CI-}" ] || fail "mkfs.ext4 missing in CI (e2fsprogs)"
+		skip "no mkfs.ext4 (e2fsprogs)"
+	fi
 	local img="$BATS_TEST_TMPDIR/img"
 	truncate -s 4M "$img"
 	mkfs.ext4 -q "$img"
