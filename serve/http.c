@@ -401,8 +401,13 @@ wqs_http_stop(void)
 	MHD_socket fd;
 
 	wqs.stopping = 1;
+	/*
+	 * Stop listening now, but close the socket only once the daemon is
+	 * stopped: its worker threads may still be taking it out of their
+	 * epoll sets, and a descriptor closed under them could be reused.
+	 */
 	if ((fd = MHD_quiesce_daemon(wqs.mhd)) != MHD_INVALID_SOCKET)
-		close(fd);
+		(void)shutdown(fd, SHUT_RDWR);
 	wqs_park_wake_all();
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += wqs.cfg.shutdown_timeout;
@@ -416,6 +421,8 @@ wqs_http_stop(void)
 		    (long)wqs.active, wqs.cfg.shutdown_timeout);
 	MHD_stop_daemon(wqs.mhd);
 	wqs.mhd = NULL;
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
 	tls_free();
 }
 
