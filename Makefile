@@ -161,17 +161,33 @@ bench-http: build/wq-serve build/wq-create build/wq-send build/wq-stat \
 
 # The long reliability runs (tests/RELIABILITY.md): ten minutes of crash
 # torture, every I/O fault at every call with four errnos, memory growth
-# over 100,000 messages and valgrind memcheck (fuzz-long is apart).
+# over 100,000 messages, valgrind memcheck and ThreadSanitizer (fuzz-long
+# is apart).
 # TORTURE_SECONDS, GROWTH_MESSAGES and VALGRIND_MESSAGES scale them.
 TORTURE_SECONDS ?= 600
 GROWTH_MESSAGES ?= 100000
 VALGRIND_MESSAGES ?= 2000
-torture: all build/dyn/wq-recv
+torture: all build/dyn/wq-recv tsan
 	tests/torture/torture.py --seconds $(TORTURE_SECONDS) \
 	    --min-kills 1000 --json build/torture.json
 	tests/tools/fault-sweep --errnos EIO,ENOSPC,EDQUOT,ESTALE --all
 	tests/torture/growth.py --messages $(GROWTH_MESSAGES) \
 	    --valgrind $(VALGRIND_MESSAGES) --json build/growth.json
+
+# ThreadSanitizer on wq-serve (the one program with threads): a copy of
+# the tree built with -fsanitize=thread in build/tsan/, its serve tests
+# run there; a data race stops the server and fails them.
+TSAN_TESTS = tests/1400-serve-api.bats tests/1410-serve-auth.bats \
+	tests/1420-serve-robust.bats
+tsan:
+	rm -rf build/tsan && mkdir -p build/tsan
+	tar -cf - --exclude=./build --exclude='*.o' --exclude=./.git . | \
+	    tar -xf - -C build/tsan
+	$(MAKE) -C build/tsan STATIC=0 CFLAGS="-O1 -g -fsanitize=thread" \
+	    LDFLAGS=-fsanitize=thread all build/tools/jwtmint
+	cd build/tsan && TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
+	    PATH="$(CURDIR)/build/tsan/build:$$PATH" \
+	    bats --print-output-on-failure $(TSAN_TESTS)
 
 # A short tour on the default spool ($WQ_DIR, else ~/.local/share/wq).
 demo: all
@@ -191,7 +207,7 @@ check: all $(UNIT_BINS) build/tools/jwtmint lint $(CHECK_FUZZ)
 # wq-serve are compiled again with clang's instrumentation into
 # build/fuzz/obj/, apart from the objects of the normal build.
 FUZZ_CC ?= clang
-FUZZ_SECONDS ?= 5
+FUZZ_SECONDS ?= 3
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -std=c11 \
 	-D_GNU_SOURCE $(WARNINGS) -Iinclude -Ilib $(DEP_CFLAGS) $(SERVE_CFLAGS)
@@ -285,4 +301,4 @@ clean:
 	rm -rf build lib/*.o cmd/*.o serve/*.o
 
 .PHONY: all bench bench-http check demo fuzz fuzz-short fuzz-long lint install \
-	clean torture
+	clean torture tsan

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Crash torture, the short run (SPEC promises 1 and 2): producers, pop,
 # lease and exec consumers and wq-serve killed with SIGKILL at random for
-# 20 seconds, then tests/torture/torture.py proves that nothing reported
+# 15 seconds, then tests/torture/torture.py proves that nothing reported
 # was lost, nothing torn was read, nothing acked came back and nothing
 # needs repair.  `make torture` runs it for ten minutes.
 
@@ -12,11 +12,11 @@ setup() {
 	common_setup
 }
 
-@test "torture: 20 s of random SIGKILLs over a mixed workload lose nothing" {
+@test "torture: 15 s of random SIGKILLs over a mixed workload lose nothing" {
 	# The seed is printed, so that a failure can be replayed.
 	local seed=$((RANDOM * 32768 + RANDOM))
 	TMPDIR=$BATS_TEST_TMPDIR run "$BATS_TEST_DIRNAME/torture/torture.py" \
-		--seconds 20 --seed "$seed" --bin "$BUILD_DIR" --min-kills 20
+		--seconds 15 --seed "$seed" --bin "$BUILD_DIR" --min-kills 15
 	echo "seed $seed"
 	echo "$output"
 	[ "$status" -eq 0 ]

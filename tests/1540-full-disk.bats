@@ -22,6 +22,7 @@ setup() {
 	S="$MNT/spool"
 	PATH="$BATS_TEST_DIRNAME/tools:$PATH"
 	mkdir -p "$MNT"
+	: >"$BATS_TEST_TMPDIR/ids"
 }
 
 teardown() {
@@ -55,13 +56,14 @@ ns() {
 }
 
 # fill QUEUE [SEND-ARGS...]: send self-checking bodies (tests/tools/wq-body)
-# in a stream until the disk is full; the ids printed go to $BATS_TEST_TMPDIR/ids.
+# in a stream until the disk is full; the ids printed are added to
+# $BATS_TEST_TMPDIR/ids.
 fill() {
 	local q=$1
 	shift
 	run --separate-stderr sh -c 'ns=$0 spool=$1 ids=$2; shift 2
 		wq-body gen 1 100000 |
-		nsenter -t "$ns" -m wq-send -d "$spool" -l "$@" >"$ids"' \
+		nsenter -t "$ns" -m wq-send -d "$spool" -l "$@" >>"$ids"' \
 		"$NS_PID" "$S" "$BATS_TEST_TMPDIR/ids" "$@" "$q"
 	echo "wq-send exited $status: $stderr"
 }
@@ -110,6 +112,10 @@ assert_intact() {
 @test "out of inodes (tmpfs nr_inodes): 74, every printed id intact" {
 	small_fs -t tmpfs -o size=64m,nr_inodes=200 tmpfs
 	ns wq-create -d "$S" q
+	# A group whose files take the last inodes cannot make its bucket
+	# directories, and is taken back whole: sends before it stay.
+	ns wq-send -d "$S" q "$(wq-body gen 900000 1)" "$(wq-body gen 900001 1)" \
+		>>"$BATS_TEST_TMPDIR/ids"
 	fill q
 	[ "$status" -eq 74 ]
 	assert_err send q 'No space left on device'
