@@ -201,7 +201,8 @@ demo: all
 
 check: all $(UNIT_BINS) build/tools/jwtmint lint $(CHECK_FUZZ)
 	prove $(UNIT_BINS)
-	PATH="$(CURDIR)/build:$$PATH" bats --print-output-on-failure tests/
+	PATH="$(CURDIR)/build:$$PATH" WQ_SANITIZED=$(if $(SANITIZE),1,) \
+	    bats --print-output-on-failure tests/
 
 # Fuzzing with libFuzzer (fuzz/README.md).  libwq and the parsers of
 # wq-serve are compiled again with clang's instrumentation into

@@ -103,6 +103,31 @@ lock_break(struct wq_queue *q, int lfd, const char *group, int64_t deadline,
 	(void)unlinkat(q->tmpfd, tmp, 0);
 }
 
+/* When a lock read as (d, held) goes stale: a lease's deadline plus the
+ * clock skew, or a hold's own time. */
+static int64_t
+lock_ends(const struct wq_queue *q, int64_t d, const char *held)
+{
+	if (strcmp(held, HOLD) == 0)
+		return d;
+	return d + (int64_t)q->pol.clock_skew * 1000;
+}
+
+/* Break a stale lock: the holder's expired lease is brought back first,
+ * so that its message is at the front of its group again. */
+static int
+break_stale(struct wq_queue *q, int lfd, const char *group, int64_t now)
+{
+	char held[17];
+	int64_t d, next;
+
+	if (wq_promote_expired(q, now, &next) == -1)
+		return -1;
+	if (lock_read(lfd, group, &d, held) == 1)
+		lock_break(q, lfd, group, d, held);
+	return 0;
+}
+
 /*
  * Take a group's lock for a lease (deadline, nonce).  0 taken; 1 the
  * group is busy, and *busy_until is when its lock goes stale.
@@ -112,7 +137,7 @@ lock_take(struct wq_queue *q, int lfd, const char *group, int64_t deadline,
     const char *nonce, int64_t now, int64_t *busy_until)
 {
 	char target[LOCK_MAX], held[17];
-	int64_t d, next;
+	int64_t d;
 	int tries, r;
 
 	snprintf(target, sizeof(target), "%" PRId64 ",%s", deadline, nonce);
@@ -123,17 +148,12 @@ lock_take(struct wq_queue *q, int lfd, const char *group, int64_t deadline,
 			return -1;
 		if (r == 0)
 			continue;	/* just removed: try again */
-		if (strcmp(held, HOLD) != 0)
-			d += (int64_t)q->pol.clock_skew * 1000;
-		if (d > now) {
+		if ((d = lock_ends(q, d, held)) > now) {
 			*busy_until = d;
 			return 1;
 		}
-		/* Stale: bring the holder's expired lease back first. */
-		if (wq_promote_expired(q, now, &next) == -1)
+		if (break_stale(q, lfd, group, now) == -1)
 			return -1;
-		if (lock_read(lfd, group, &d, held) == 1)
-			lock_break(q, lfd, group, d, held);
 	}
 	*busy_until = now + 1000;
 	return 1;
@@ -150,21 +170,15 @@ wq_fifo_lock_stale(struct wq_queue *q, int lfd, const char *group,
     int64_t now, int repair)
 {
 	char held[17];
-	int64_t d, next;
+	int64_t d;
 	int r;
 
 	if ((r = lock_read(lfd, group, &d, held)) != 1)
 		return r;
-	if (strcmp(held, HOLD) != 0)
-		d += (int64_t)q->pol.clock_skew * 1000;
-	if (d > now)
+	if (lock_ends(q, d, held) > now)
 		return 0;
-	if (!repair)
-		return 1;
-	if (wq_promote_expired(q, now, &next) == -1)
+	if (repair && break_stale(q, lfd, group, now) == -1)
 		return -1;
-	if (lock_read(lfd, group, &d, held) == 1)
-		lock_break(q, lfd, group, d, held);
 	return 1;
 }
 
