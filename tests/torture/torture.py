@@ -576,9 +576,17 @@ class Torture:
 
     def sabotage(self):
         """Harm one ready message of queue batch, to show that the
-        checker sees it: delete it (lose) or change its last byte (tear)."""
+        checker sees it: delete it (lose) or change its last byte (tear).
+        One more message is sent first, so that one is ready however fast
+        the consumers were."""
+        n = self.numbers(1)
+        mid = self.run_tool("wq-send", "batch", body(n)).decode().strip()
+        self.ledger.send("batch", mid, n)
         for d, _, files in os.walk(os.path.join(self.spool, "batch", "new")):
             for name in files:
+                # A message reported sent: new/.../RR.ID,COUNT,... (wq.5)
+                if ("batch", name[3:].split(",")[0]) not in self.ledger.sent:
+                    continue
                 path = os.path.join(d, name)
                 if self.args.sabotage == "lose":
                     os.unlink(path)
