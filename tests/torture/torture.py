@@ -111,8 +111,6 @@ def complete_lines(path):
 class Role:
     """One slot of the workload: at most one process running at a time."""
 
-    name = "role"
-
     def __init__(self, t, slot):
         self.t = t
         self.slot = slot
@@ -165,7 +163,7 @@ class Producer(Role):
 
     def start(self):
         self.first = self.t.numbers(BATCH)
-        path = self.file("in")
+        path = os.path.join(self.t.work, self.slot + ".in")
         with open(path, "w") as f:
             for n in range(self.first, self.first + BATCH):
                 f.write(body(n) + "\n")
@@ -176,6 +174,8 @@ class Producer(Role):
     def finished(self, rc, out):
         for i, mid in enumerate(complete_lines(out)):
             self.t.ledger.send(self.queue, mid, self.first + i)
+        if not self.t.args.keep:
+            os.unlink(out)  # read once: a long run makes thousands
 
 
 class OneShot(Producer):
