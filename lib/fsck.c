@@ -162,34 +162,47 @@ struct level_arg {
 	int		 level;
 };
 
+/*
+ * Descend into dirfd/name, a directory of the bucket tree (or a FIFO
+ * group's) whose children are at level; one that is no directory is set
+ * aside as notdir, one gone meanwhile (pruned or emptied) is no problem.
+ */
+static int
+check_subdir(struct fsck *f, int dirfd, const char *name, int level,
+    const char *notdir)
+{
+	size_t len = strlen(f->path);
+	struct stat st;
+	int fd, rc;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;
+	if (!S_ISDIR(st.st_mode)) {
+		set_aside(f, dirfd, name, notdir);
+		return 0;
+	}
+	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	snprintf(f->path + len, sizeof(f->path) - len, "/%s", name);
+	rc = check_level(f, fd, level);
+	f->path[len] = '\0';
+	close(fd);
+	return rc;
+}
+
 /* A name in a bucket directory above the leaves. */
 static int
 check_bucket_entry(int dirfd, const char *name, void *arg)
 {
 	struct level_arg *l = arg;
-	struct fsck *f = l->f;
-	size_t len = strlen(f->path);
-	struct stat st;
-	int fd, rc;
 
 	if (!wq_bucket_level_valid(name, l->level)) {
-		set_aside(f, dirfd, name, "not a bucket name");
+		set_aside(l->f, dirfd, name, "not a bucket name");
 		return 0;
 	}
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return 0;
-	if (!S_ISDIR(st.st_mode)) {
-		set_aside(f, dirfd, name, "a bucket that is no directory");
-		return 0;
-	}
-	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
-		return errno == ENOENT ? 0 : -1;	/* pruned meanwhile */
-	snprintf(f->path + len, sizeof(f->path) - len, "/%s", name);
-	rc = check_level(f, fd, l->level + 1);
-	f->path[len] = '\0';
-	close(fd);
-	return rc;
+	return check_subdir(l->f, dirfd, name, l->level + 1,
+	    "a bucket that is no directory");
 }
 
 /* A directory of the bucket tree at level (WQ_BUCKET_LEVELS: a leaf). */
@@ -208,28 +221,12 @@ static int
 check_group(int dirfd, const char *name, void *arg)
 {
 	struct fsck *f = arg;
-	size_t len = strlen(f->path);
-	struct stat st;
-	int fd, rc;
 
 	if (!wq_group_valid(name)) {
 		set_aside(f, dirfd, name, "not a group name");
 		return 0;
 	}
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return 0;
-	if (!S_ISDIR(st.st_mode)) {
-		set_aside(f, dirfd, name, "a group that is no directory");
-		return 0;
-	}
-	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
-		return errno == ENOENT ? 0 : -1;	/* emptied meanwhile */
-	snprintf(f->path + len, sizeof(f->path) - len, "/%s", name);
-	rc = check_level(f, fd, 0);
-	f->path[len] = '\0';
-	close(fd);
-	return rc;
+	return check_subdir(f, dirfd, name, 0, "a group that is no directory");
 }
 
 /* cur/: leases and delayed messages. */
