@@ -609,8 +609,9 @@ send_recv_ack() {
 	[[ $PROBED == *'"missing bearer token"'* ]] || fail "$PROBED"
 	probe 401 GET "/metrics?access_token=$T"
 	assert_orders_untouched
-	# A stream with an unknown token, or one without recv.
-	probe 401 GET "/v1/queues/orders/stream?access_token=${T%?}0"
+	# A stream with an unknown token (x is no hex digit, so the token
+	# always differs), or one without recv.
+	probe 401 GET "/v1/queues/orders/stream?access_token=${T%?}x"
 	probe 403 GET "/v1/queues/orders/stream?access_token=$READER"
 	assert_orders_untouched
 	# The stream with the token in the query: the ready message, and one
