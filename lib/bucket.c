@@ -132,13 +132,13 @@ put(struct wq_queue *q, int fromfd, const char *from, const char *bucket,
 		if ((link ? linkat(fromfd, from, q->newfd, target, 0) :
 		    renameat(fromfd, from, q->newfd, target)) == 0)
 			return 0;
-		if (errno != ENOENT)
+		if (!wq_gone(errno))
 			return -1;
 		/* Is it our source that is gone, or the bucket? */
 		if (fstatat(fromfd, from, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			return -1;
 		if (make_bucket(q, bucket, made) == -1 &&
-		    errno != ENOENT)
+		    !wq_gone(errno))
 			return -1;
 	}
 	errno = EAGAIN;
@@ -195,7 +195,7 @@ wq_bucket_sync(struct wq_queue *q, const char *bucket, int made)
 			return wq_fsync_dir(q->newfd);
 		if ((fd = openat(q->newfd, buf, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC)) == -1)
-			return errno == ENOENT ? 0 : -1;	/* emptied */
+			return wq_gone(errno) ? 0 : -1;	/* emptied */
 		rc = wq_fsync_dir(fd);
 		close(fd);
 		if (rc == -1)
@@ -263,7 +263,7 @@ static int
 take_leaf(int newfd, const char *path, struct descent *d)
 {
 	if (list_level(newfd, path, WQ_BUCKET_LEVELS, &d->names, &d->n) == -1)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+		return wq_gone(errno) || errno == ENOTDIR ? 0 : -1;
 	if (d->n > 0) {
 		strlcpy(d->leaf, path, WQ_BUCKET_MAX);
 		return 1;
@@ -314,7 +314,7 @@ descend(int newfd, char *path, size_t len, int level, int same,
 
 	/* Gone (pruned by another consumer) or not a directory: skip it. */
 	if (list_level(newfd, plen ? path : ".", level, &names, &n) == -1)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+		return wq_gone(errno) || errno == ENOTDIR ? 0 : -1;
 	if (same && d->after != NULL)
 		want = d->after + plen + (plen ? 1 : 0);
 	for (i = 0; i < n && r == 0; i++) {
@@ -375,7 +375,7 @@ wq_bucket_list(struct wq_queue *q, const char *leaf, char ***names,
 {
 	if (list_level(q->newfd, leaf, WQ_BUCKET_LEVELS, names, n) == 0)
 		return 0;
-	if (errno != ENOENT && errno != ENOTDIR)
+	if (!wq_gone(errno) && errno != ENOTDIR)
 		return -1;
 	*names = NULL;
 	*n = 0;

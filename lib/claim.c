@@ -205,7 +205,7 @@ claim_entry(struct wq_consumer *c, const char *name, int64_t now,
 		return 0;
 	snprintf(from, sizeof(from), "%s/%s", c->leaf, name);
 	if (renameat(c->q->newfd, from, c->q->curfd, target) == -1)
-		return errno == ENOENT ? 0 : -1;
+		return wq_gone(errno) ? 0 : -1;
 	switch (wq_claimed(c, target, &e, mp)) {
 	case WQ_CLAIMED:
 		return 1;
@@ -312,7 +312,7 @@ wq_peek(struct wq_consumer *c, struct wq_msg **mp)
 				(*mp)->receipt[0] = '\0';
 				return 0;
 			}
-			if (errno != ENOENT && errno != EBADMSG)
+			if (!wq_gone(errno) && errno != EBADMSG)
 				return -1;
 		}
 		strlcpy(after, c->leaf, sizeof(after));

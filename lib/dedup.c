@@ -125,7 +125,7 @@ slot_read(int dfd, const char *name, struct slot *sl)
 
 	if ((n = readlinkat(dfd, name, buf, sizeof(buf) - 1)) == -1) {
 		if (errno != EINVAL)
-			return errno == ENOENT ? 0 : -1;
+			return wq_gone(errno) ? 0 : -1;
 		n = 0;		/* not a symbolic link: garbled */
 	}
 	buf[n] = '\0';
@@ -154,20 +154,20 @@ help_commit(struct wq_queue *q, const struct slot *sl)
 	if (wq_entry_parse(sl->entry, 0, &e) == -1)
 		return 0;
 	if (fstatat(q->tmpfd, e.id, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return errno == ENOENT ? 0 : -1;
+		return wq_gone(errno) ? 0 : -1;
 	if (sl->due > wq_now_ms()) {
 		e.deadline = sl->due;
 		strlcpy(e.nonce, WQ_DELAYED, sizeof(e.nonce));
 		if (wq_entry_format(&e, 1, name, sizeof(name)) == -1)
 			return -1;
 		if (renameat(q->tmpfd, e.id, q->curfd, name) == -1)
-			return errno == ENOENT ? 0 : -1;
+			return wq_gone(errno) ? 0 : -1;
 		return q->pol.sync != WQ_SYNC_NONE ? wq_fsync_dir(q->curfd) : 0;
 	}
 	if ((q->pol.fanout[0] != '\0' ? wq_fanout_deliver(q, q->tmpfd, e.id,
 	    &e, WQ_MOVE | WQ_DURABLE) : wq_transfer(q, q->tmpfd, e.id, &e,
 	    WQ_MOVE | WQ_DURABLE)) == -1)
-		return errno == ENOENT ? 0 : -1;
+		return wq_gone(errno) ? 0 : -1;
 	return 0;
 }
 
@@ -257,7 +257,7 @@ wq_dedup_sweep(struct wq_queue *q)
 	dfd = openat(q->fd, "dedup", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (dfd == -1)
-		return errno == ENOENT ? 0 : -1;
+		return wq_gone(errno) ? 0 : -1;
 	if (fstatat(dfd, ".swept", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    st.st_mtime + SWEEP_EVERY > now / 1000) {
 		close(dfd);

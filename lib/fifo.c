@@ -57,7 +57,7 @@ lock_read(int lfd, const char *group, int64_t *deadline, char nonce[17])
 
 	if ((n = readlinkat(lfd, group, buf, sizeof(buf) - 1)) == -1) {
 		if (errno != EINVAL)
-			return errno == ENOENT ? 0 : -1;
+			return wq_gone(errno) ? 0 : -1;
 		n = 0;		/* not a symbolic link: garbage */
 	}
 	buf[n] = '\0';
@@ -321,7 +321,7 @@ wq_fifo_put(struct wq_queue *q, int fromfd, const char *from,
 		saved = errno;
 		close(gfd);
 		errno = saved;
-		if (rc == -1 && errno != ENOENT && errno != EAGAIN)
+		if (rc == -1 && !wq_gone(errno) && errno != EAGAIN)
 			return -1;
 	}
 	if (rc != 0)
@@ -351,7 +351,7 @@ claim_first(struct wq_consumer *c, const char *group,
 
 	/* Gone, or no directory (a foreign file or link): no messages. */
 	if ((gfd = group_dir(c->q, group, 0, &unused)) == -1)
-		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ?
+		return wq_gone(errno) || errno == ENOTDIR || errno == ELOOP ?
 		    0 : -1;
 	gq = *c->q;
 	gq.newfd = gfd;
@@ -370,7 +370,7 @@ claim_first(struct wq_consumer *c, const char *group,
 			continue;
 		if (renameat(gfd, from, c->q->curfd, target) == 0)
 			r = wq_claimed(c, target, &e, mp);
-		else if (errno != ENOENT)
+		else if (!wq_gone(errno))
 			r = -1;
 	}
 	wq_names_free(names, n);

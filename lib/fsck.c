@@ -108,7 +108,7 @@ set_aside(struct fsck *f, int dirfd, const char *name, const char *what)
 	}
 	if (to_corrupt(f, dirfd, name) == 0)
 		problem(f, name, what, "moved to corrupt/");
-	else if (errno != ENOENT)
+	else if (!wq_gone(errno))
 		failed(f, name, what);
 }
 
@@ -135,7 +135,7 @@ bad_message(struct fsck *f, int dirfd, const char *name,
 	}
 	if (errno == EBADMSG)
 		return "torn or corrupt message file";
-	if (errno == ENOENT)
+	if (wq_gone(errno))
 		return NULL;
 	return "unreadable message file";
 }
@@ -183,7 +183,7 @@ check_subdir(struct fsck *f, int dirfd, const char *name, int level,
 	}
 	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
-		return errno == ENOENT ? 0 : -1;
+		return wq_gone(errno) ? 0 : -1;
 	snprintf(f->path + len, sizeof(f->path) - len, "/%s", name);
 	rc = check_level(f, fd, level);
 	f->path[len] = '\0';
@@ -281,7 +281,7 @@ check_tmp_entry(int dirfd, const char *name, void *arg)
 		problem(f, name, "stale leftover of a writer", NULL);
 	else if (unlinkat(dirfd, name, 0) == 0)
 		problem(f, name, "stale leftover of a writer", "removed");
-	else if (errno != ENOENT)
+	else if (!wq_gone(errno))
 		failed(f, name, "stale leftover of a writer");
 	return 0;
 }
@@ -355,7 +355,7 @@ walk_sub(struct fsck *f, const char *sub, int (*fn)(int, const char *,
 
 	if ((fd = openat(f->q->fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
-		return errno == ENOENT ? 0 : -1;
+		return wq_gone(errno) ? 0 : -1;
 	strlcpy(f->path, sub, sizeof(f->path));
 	rc = wq_walk_dir(fd, 1, fn, f);
 	close(fd);
@@ -377,7 +377,7 @@ check_subdirs(int qfd, struct fsck *f)
 
 	memset(&q0, 0, sizeof(q0));
 	if (wq_policy_read(qfd, &q0.pol) == -1) {
-		if (errno == ENOENT)
+		if (wq_gone(errno))
 			return -1;	/* no queue */
 		problem(f, "policy", errno == EPROTO ?
 		    "unknown format version (left alone)" :
@@ -391,7 +391,7 @@ check_subdirs(int qfd, struct fsck *f)
 				    "alone)", NULL);
 				ok = 0;
 			}
-		} else if (errno != ENOENT)
+		} else if (!wq_gone(errno))
 			return -1;
 		else if (!repairing(f)) {
 			problem(f, subs[i], "missing directory", NULL);

@@ -80,7 +80,7 @@ wq_with_lease(struct wq_queue *q, const char *receipt, wq_lease_op *op,
 	for (i = 0; i < LEASE_RETRIES; i++) {
 		if (op(q, name, &e, arg) == 0)
 			return 0;
-		if (errno != ENOENT)
+		if (!wq_gone(errno))
 			return -1;
 		if (find_lease(q, &e, name, sizeof(name)) == -1)
 			return -1;
@@ -280,7 +280,7 @@ promote_one(int dirfd, const char *name, void *arg)
 	(void)dirfd;
 	if (ready_at(p->q, name, &e, due) == 0)
 		p->promoted++;
-	else if (errno != ENOENT)
+	else if (!wq_gone(errno))
 		p->err = errno;
 	return 0;
 }

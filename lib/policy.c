@@ -18,6 +18,8 @@
 #include "wq_priv.h"
 
 #define POLICY_MAX 4096
+#define POLICY_RETRIES 4	/* reads of a policy replaced meanwhile */
+#define OLD_POLICY_KEEP_MS 60000	/* replaced policies kept for readers */
 #define MAX_SIZE_LIMIT ((uint64_t)1 << 40)
 
 void
@@ -212,11 +214,10 @@ policy_line(struct wq_policy *p, char *line)
 	return 0;
 }
 
-int
-wq_policy_read(int dirfd, struct wq_policy *p)
+/* The policy file's bytes into buf (POLICY_MAX + 1 long), NUL-ended. */
+static ssize_t
+policy_load(int dirfd, char *buf)
 {
-	char buf[POLICY_MAX + 1], *line, *next, *end;
-	long version;
 	struct stat st;
 	ssize_t n;
 	int fd, saved;
@@ -238,9 +239,26 @@ wq_policy_read(int dirfd, struct wq_policy *p)
 	saved = errno;
 	close(fd);
 	errno = saved;
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
+int
+wq_policy_read(int dirfd, struct wq_policy *p)
+{
+	char buf[POLICY_MAX + 1], *line, *next, *end;
+	long version;
+	ssize_t n;
+	int tries;
+
+	/* ESTALE: another host replaced the policy as we opened or read the
+	 * old one; the name now leads to the new one. */
+	for (tries = 0; (n = policy_load(dirfd, buf)) == -1 &&
+	    errno == ESTALE && tries < POLICY_RETRIES; tries++)
+		continue;
 	if (n == -1)
 		return -1;
-	buf[n] = '\0';
 	wq_policy_default(p);
 	if (strncmp(buf, "wq-format ", 10) != 0 ||
 	    (version = strtol(buf + 10, &end, 10)) < 0 || *end != '\n')
@@ -266,6 +284,43 @@ wq_policy_read(int dirfd, struct wq_policy *p)
 bad:
 	errno = EBADMSG;
 	return -1;
+}
+
+/* Links to replaced policies older than a minute: no reader is left. */
+static int
+prune_old_policy(int dirfd, const char *name, void *arg)
+{
+	const int64_t *now = arg;
+	long long made;
+
+	if (sscanf(name, ".policy.old.%lld.", &made) == 1 &&
+	    made < *now - OLD_POLICY_KEEP_MS)
+		(void)unlinkat(dirfd, name, 0);
+	return 0;
+}
+
+/*
+ * Before the policy is replaced, a second link to the old file in tmp/:
+ * a reader on another host that already resolved the name to the old
+ * file can still open and read it (on NFS and GlusterFS it would get
+ * ESTALE if the file were gone).  The next update removes the link.
+ * Best effort: without it a reader only retries.
+ */
+static void
+keep_old_policy(int dirfd)
+{
+	char old[64];
+	int64_t now = wq_now_ms();
+	int tmpfd;
+
+	if ((tmpfd = openat(dirfd, "tmp", O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return;
+	(void)wq_walk_dir(tmpfd, 1, prune_old_policy, &now);
+	snprintf(old, sizeof(old), ".policy.old.%lld.%08x", (long long)now,
+	    arc4random());
+	(void)linkat(dirfd, "policy", tmpfd, old, 0);
+	close(tmpfd);
 }
 
 int
@@ -307,6 +362,7 @@ wq_policy_write(int dirfd, const struct wq_policy *p, int sync)
 		goto fail;
 	}
 	fd = -1;
+	keep_old_policy(dirfd);
 	if (renameat(dirfd, tmp, dirfd, "policy") == -1)
 		goto fail;
 	return sync ? wq_fsync_dir(dirfd) : 0;

@@ -81,7 +81,7 @@ wq_queue_open(struct wq_spool *s, const char *queue)
 	    (q->newfd = open_sub(q->fd, "new")) == -1 ||
 	    (q->curfd = open_sub(q->fd, "cur")) == -1) {
 		/* Missing, or not a directory of the queue (a link): broken. */
-		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+		if (wq_gone(errno) || errno == ENOTDIR || errno == ELOOP)
 			errno = EBADMSG;
 		goto fail;
 	}

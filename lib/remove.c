@@ -52,7 +52,7 @@ rm_entry(int dirfd, const char *name, void *arg)
 
 	if (a->top && strcmp(name, "policy") == 0)
 		return 0;
-	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+	if (unlinkat(dirfd, name, 0) == 0 || wq_gone(errno))
 		return 0;
 	/* A directory says EISDIR on Linux, EPERM by POSIX. */
 	if (errno != EISDIR && errno != EPERM)
@@ -81,7 +81,7 @@ rm_dir(int dirfd, const char *name, const dev_t *dev, int top)
 	a.top = top;
 	for (tries = 0;; tries++) {
 		if ((fd = openat(dirfd, name, DIR_FLAGS)) == -1)
-			return errno == ENOENT ? 0 : -1;
+			return wq_gone(errno) ? 0 : -1;
 		if (fstat(fd, &st) == -1)
 			goto fail;
 		if (dev != NULL && st.st_dev != *dev) {
@@ -91,10 +91,10 @@ rm_dir(int dirfd, const char *name, const dev_t *dev, int top)
 		a.dev = st.st_dev;
 		if (wq_walk_dir(fd, 1, rm_entry, &a) == -1)
 			goto fail;
-		if (top && unlinkat(fd, "policy", 0) == -1 && errno != ENOENT)
+		if (top && unlinkat(fd, "policy", 0) == -1 && !wq_gone(errno))
 			goto fail;
 		close(fd);
-		if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+		if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || wq_gone(errno))
 			return 0;
 		if ((errno != ENOTEMPTY && errno != EEXIST) ||
 		    tries == RM_TRIES)
@@ -146,7 +146,7 @@ sweep_one(int dirfd, const char *name, void *arg)
 
 	if (!is_leftover(name, a->base))
 		return 0;
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT ||
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || wq_gone(errno) ||
 	    errno == ENOTDIR)
 		return 0;
 	if ((errno == ENOTEMPTY || errno == EEXIST) &&
@@ -252,7 +252,7 @@ purge_entry(int dirfd, const char *name, void *arg)
 		a->n++;
 		return 0;
 	}
-	return errno == ENOENT ? 0 : -1;	/* claimed, acked meanwhile */
+	return wq_gone(errno) ? 0 : -1;	/* claimed, acked meanwhile */
 }
 
 /* A directory of new/ was purged (rc): close it, and remove it if empty. */
@@ -261,7 +261,7 @@ purged_dir(int dirfd, const char *name, int fd, int rc)
 {
 	close(fd);
 	if (rc == -1)
-		return errno == ENOENT ? 0 : -1;
+		return wq_gone(errno) ? 0 : -1;
 	(void)unlinkat(dirfd, name, AT_REMOVEDIR);
 	return 0;
 }
@@ -276,7 +276,7 @@ purge_bucket(int dirfd, const char *name, void *arg)
 	if (!wq_bucket_level_valid(name, a->level))
 		return 0;
 	if ((fd = openat(dirfd, name, DIR_FLAGS)) == -1)
-		return errno == ENOENT || errno == ENOTDIR ||
+		return wq_gone(errno) || errno == ENOTDIR ||
 		    errno == ELOOP ? 0 : -1;
 	a->level++;
 	rc = wq_walk_dir(fd, 0, a->level == WQ_BUCKET_LEVELS ? purge_entry :
@@ -294,7 +294,7 @@ purge_group(int dirfd, const char *name, void *arg)
 	if (!wq_group_valid(name))
 		return 0;
 	if ((fd = openat(dirfd, name, DIR_FLAGS)) == -1)
-		return errno == ENOENT || errno == ENOTDIR ||
+		return wq_gone(errno) || errno == ENOTDIR ||
 		    errno == ELOOP ? 0 : -1;
 	return purged_dir(dirfd, name, fd, wq_walk_dir(fd, 0, purge_bucket,
 	    arg));

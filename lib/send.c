@@ -162,7 +162,7 @@ done(struct wq_sender *s, size_t i)
 static int
 committed_by_other(const struct wq_sender *s, size_t i)
 {
-	return errno == ENOENT && s->pending[i].keyed;
+	return wq_gone(errno) && s->pending[i].keyed;
 }
 
 /*

@@ -41,7 +41,7 @@ wq_open_subdir(const struct wq_queue *q, int dirfd, const char *name,
 	for (;;) {
 		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
-		if (fd != -1 || errno != ENOENT || !create)
+		if (fd != -1 || !wq_gone(errno) || !create)
 			return fd;
 		if (wq_mkdir(q, dirfd, name) == 0) {
 			if (made != NULL)

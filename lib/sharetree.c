@@ -55,19 +55,19 @@ share_one(int dirfd, const char *name, const struct share *sh)
 	int fd, rc;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return errno == ENOENT ? 0 : -1;	/* gone meanwhile */
+		return wq_gone(errno) ? 0 : -1;	/* gone meanwhile */
 	if (sh->gid != (gid_t)-1 && fchownat(dirfd, name, (uid_t)-1, sh->gid,
-	    AT_SYMLINK_NOFOLLOW) == -1 && errno != ENOENT)
+	    AT_SYMLINK_NOFOLLOW) == -1 && !wq_gone(errno))
 		return -1;
 	if (!S_ISLNK(st.st_mode) && sh->p->mode != 0 &&
 	    fchmodat(dirfd, name, S_ISDIR(st.st_mode) ? sh->p->mode :
-	    sh->p->mode & 0666, 0) == -1 && errno != ENOENT)
+	    sh->p->mode & 0666, 0) == -1 && !wq_gone(errno))
 		return -1;
 	if (!S_ISDIR(st.st_mode))
 		return 0;
 	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
-		return errno == ENOENT ? 0 : -1;
+		return wq_gone(errno) ? 0 : -1;
 	rc = wq_walk_dir(fd, 1, share_entry, (void *)(uintptr_t)sh);
 	close(fd);
 	return rc;

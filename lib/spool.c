@@ -68,7 +68,7 @@ wq_spool_open(const char *dir, int create)
 		return NULL;
 	/* A spool that does not exist yet holds no queues: not an error. */
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 &&
-	    (create || errno != ENOENT))
+	    (create || !wq_gone(errno)))
 		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->path = strdup(dir)) == NULL) {

@@ -75,7 +75,7 @@ count_one(int dirfd, const char *name, void *arg)
 static int
 gone(int err)
 {
-	return err == ENOENT || err == ENOTDIR || err == ELOOP;
+	return wq_gone(err) || err == ENOTDIR || err == ELOOP;
 }
 
 static int
@@ -102,7 +102,7 @@ count_sub(int dirfd, const char *name, void *arg)
 		return gone(errno) ? 0 : -1;
 	rc = count_tree(fd, t->level + 1, t->a);
 	close(fd);
-	return rc == -1 && (errno != ENOENT || t->a->st->total >= t->a->limit) ?
+	return rc == -1 && (!wq_gone(errno) || t->a->st->total >= t->a->limit) ?
 	    -1 : 0;
 }
 
@@ -121,7 +121,7 @@ count_group(int dirfd, const char *name, void *arg)
 		return gone(errno) ? 0 : -1;
 	rc = count_tree(fd, 0, a);
 	close(fd);
-	return rc == -1 && (errno != ENOENT || a->st->total >= a->limit) ?
+	return rc == -1 && (!wq_gone(errno) || a->st->total >= a->limit) ?
 	    -1 : 0;
 }
 

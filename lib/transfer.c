@@ -185,7 +185,7 @@ transfer(struct wq_queue *to, int fromfd, const char *from,
 		errno = saved;
 		return -1;
 	}
-	if (!link && unlinkat(fromfd, from, 0) == -1 && errno != ENOENT)
+	if (!link && unlinkat(fromfd, from, 0) == -1 && !wq_gone(errno))
 		return -1;
 	return 0;
 }

@@ -7,8 +7,20 @@
 #define WQ_PRIV_H
 
 #include <dirent.h>
+#include <errno.h>
 
 #include "wq.h"
+
+/*
+ * A name that is gone: ENOENT, or ESTALE, which NFS and other shared
+ * filesystems return for a handle of a file that another host removed or
+ * renamed away.  Both mean "someone else got there first".
+ */
+static inline int
+wq_gone(int err)
+{
+	return err == ENOENT || err == ESTALE;
+}
 
 #define WQ_RANK_DEFAULT	0x80	/* serving rank of every message (format 1) */
 #define WQ_TMP_STALE_SEC (36 * 60 * 60)	/* qmail's rule for tmp/ leftovers */

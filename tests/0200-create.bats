@@ -111,10 +111,21 @@ policy_value() {
 	assert_stat q 2 0 0
 }
 
-@test "-u policy update is atomic: no leftover in tmp/" {
+@test "-u policy update is atomic: in tmp/ only a link to the old policy" {
 	run -0 wq-create q
 	run -0 wq-create -u --visibility 7 q
-	assert_equal "$(nfiles "$WQ_DIR/q/tmp")" 0
+	# The replaced file stays linked, for readers on other hosts that
+	# opened it (NFS would answer them ESTALE): nothing else is left.
+	assert_equal "$(nfiles "$WQ_DIR/q/tmp")" 1
+	old=("$WQ_DIR"/q/tmp/.policy.old.*)
+	run -0 grep -qx 'visibility 30' "${old[0]}"
+	# A later update removes links older than a minute.
+	name=${old[0]##*/}
+	ms=${name#.policy.old.}
+	mv "${old[0]}" "$WQ_DIR/q/tmp/.policy.old.$((${ms%%.*} - 61000)).x"
+	run -0 wq-create -u --visibility 8 q
+	assert_equal "$(nfiles "$WQ_DIR/q/tmp")" 1
+	run -0 grep -qx 'visibility 7' "$WQ_DIR"/q/tmp/.policy.old.*
 }
 
 @test "-u replaces the policy file atomically, by rename" {
