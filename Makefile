@@ -54,7 +54,9 @@ LIBS = $(DEP_LIBS) -lresolv
 LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:.c=.o)
 CMD_COMMON = cmd/common.o cmd/policy.o
-STAT_OBJ = cmd/wq-stat.o cmd/stat-row.o cmd/stat-prom.o cmd/stat-check.o
+# wq-serve shows queues as wq-stat does, with these.
+STAT_SHARED = cmd/stat-row.o cmd/stat-prom.o cmd/stat-clock.o
+STAT_OBJ = cmd/wq-stat.o cmd/stat-check.o $(STAT_SHARED)
 CMDS = wq-create wq-send wq-recv wq-ack wq-stat wq-rm wq-redrive wq-fsck
 BINS = $(addprefix build/,$(CMDS)) build/wq-serve
 
@@ -77,7 +79,7 @@ lib/%.o: lib/%.c include/wq.h $(wildcard lib/*.h)
 cmd/%.o: cmd/%.c include/wq.h cmd/common.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(STAT_OBJ) cmd/stat-row.o: cmd/stat.h
+$(STAT_OBJ) $(STAT_SHARED): cmd/stat.h
 
 serve/%.o: serve/%.c include/wq.h $(wildcard serve/*.h) cmd/common.h cmd/stat.h
 	$(CC) $(CFLAGS) $(SERVE_CFLAGS) -c -o $@ $<
@@ -87,10 +89,9 @@ serve/assets.o: serve/assets.S serve/dashboard.html serve/openapi.json
 
 # wq-serve is a long-running server: linked dynamically, start-up cost
 # does not matter and libjwt has no static library.
-build/wq-serve: $(SERVE_OBJ) cmd/stat-row.o cmd/stat-prom.o $(CMD_COMMON) \
-    build/libwq.a
-	$(CC) $(LDFLAGS) -pthread -o $@ $(SERVE_OBJ) cmd/stat-row.o \
-	    cmd/stat-prom.o $(CMD_COMMON) build/libwq.a $(SERVE_LIBS) $(LIBS)
+build/wq-serve: $(SERVE_OBJ) $(STAT_SHARED) $(CMD_COMMON) build/libwq.a
+	$(CC) $(LDFLAGS) -pthread -o $@ $(SERVE_OBJ) $(STAT_SHARED) \
+	    $(CMD_COMMON) build/libwq.a $(SERVE_LIBS) $(LIBS)
 
 build/libwq.a: $(LIB_OBJ)
 	@mkdir -p build
@@ -114,7 +115,13 @@ build/wq-%: cmd/wq-%.o $(CMD_COMMON) build/libwq.a
 	$(CC) $(LDFLAGS) $(BIN_LDFLAGS) -o $@ $< $(CMD_COMMON) build/libwq.a \
 	    $(BIN_LIBS)
 
-# Dynamically linked commands, for valgrind (make torture).
+# Dynamically linked commands, for valgrind (make torture) and for
+# libfaketime, which cannot shift a static binary's clock (clock-skew tests).
+DYN_CMDS = $(patsubst %,build/dyn/%,$(CMDS))
+build/dyn/wq-stat: $(STAT_OBJ) $(CMD_COMMON) build/libwq.a
+	@mkdir -p build/dyn
+	$(CC) $(LDFLAGS) -o $@ $(STAT_OBJ) $(CMD_COMMON) build/libwq.a $(LIBS)
+
 build/dyn/wq-%: cmd/wq-%.o $(CMD_COMMON) build/libwq.a
 	@mkdir -p build/dyn
 	$(CC) $(LDFLAGS) -o $@ $< $(CMD_COMMON) build/libwq.a $(LIBS)
@@ -199,7 +206,7 @@ demo: all
 	wq-recv -n 3 demo -- sh -c 'echo "handled $$WQ_ID: $$(cat)"'; \
 	echo '$$ wq-stat demo'; wq-stat demo
 
-check: all $(UNIT_BINS) build/tools/jwtmint lint $(CHECK_FUZZ)
+check: all $(UNIT_BINS) $(DYN_CMDS) build/tools/jwtmint lint $(CHECK_FUZZ)
 	prove $(UNIT_BINS)
 	PATH="$(CURDIR)/build:$$PATH" WQ_SANITIZED=$(if $(SANITIZE),1,) \
 	    bats --print-output-on-failure tests/

@@ -45,6 +45,28 @@ put_label(FILE *fp, const char *s)
 	}
 }
 
+/* Each host's clock offset, from its probe in the queue (wq-stat only;
+ * none on a local filesystem, where every process has the same clock). */
+static void
+host_clocks(FILE *fp, const struct snapshot *sn)
+{
+	size_t i, j;
+
+	fputs("# HELP wq_host_clock_offset_seconds A host's clock minus the "
+	    "file server's, from its newest probe in the queue.\n"
+	    "# TYPE wq_host_clock_offset_seconds gauge\n", fp);
+	for (i = 0; i < sn->n; i++)
+		for (j = 0; j < sn->rows[i].nclocks; j++) {
+			const struct wq_host_clock *h = &sn->rows[i].clocks[j];
+
+			fputs("wq_host_clock_offset_seconds{queue=\"", fp);
+			put_label(fp, sn->rows[i].name);
+			fputs("\",host=\"", fp);
+			put_label(fp, h->host);
+			fprintf(fp, "\"} %.3f\n", (double)h->offset_ms / 1000);
+		}
+}
+
 /* 0, or -1 if fp has an error. */
 int
 stat_print_prom(FILE *fp, const struct snapshot *sn)
@@ -62,5 +84,6 @@ stat_print_prom(FILE *fp, const struct snapshot *sn)
 			    stat_row_value(&sn->rows[i], m->field, sn->now));
 		}
 	}
+	host_clocks(fp, sn);
 	return ferror(fp) ? -1 : 0;
 }

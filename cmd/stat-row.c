@@ -50,7 +50,7 @@ stat_row_json(const struct row *r, int64_t now)
 {
 	int64_t a = stat_age_seconds(&r->st, now);
 
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}",
 	    "queue", r->name,
 	    "ready", (json_int_t)r->st.ready,
 	    "delayed", (json_int_t)r->st.delayed,
@@ -58,5 +58,6 @@ stat_row_json(const struct row *r, int64_t now)
 	    "total", (json_int_t)r->st.total,
 	    "bytes", (json_int_t)r->st.bytes,
 	    "oldest_age_seconds", a < 0 ? json_null() : json_integer(a),
-	    "policy", wqx_policy_json(&r->pol));
+	    "policy", wqx_policy_json(&r->pol),
+	    "hosts", stat_clocks_json(r));
 }

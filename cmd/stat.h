@@ -32,6 +32,9 @@ struct row {
 	const char		*name;
 	struct wq_stat		 st;
 	struct wq_policy	 pol;
+	struct wq_host_clock	*clocks;	/* by offset; wq-stat only */
+	size_t			 nclocks;
+	int64_t			 clock_spread_ms;
 };
 
 /* One round's counts of every queue asked for. */
@@ -56,6 +59,13 @@ struct thresholds {
 int64_t	 stat_age_seconds(const struct wq_stat *, int64_t now);
 uint64_t stat_row_value(const struct row *, enum field, int64_t now);
 json_t	*stat_row_json(const struct row *, int64_t now);
+
+/* stat-clock.c */
+void	 stat_clocks_load(struct row *, struct wq_queue *);
+void	 stat_clocks_free(struct row *);
+int	 stat_clocks_off(const struct row *);
+void	 stat_clocks_warn(const struct snapshot *);
+json_t	*stat_clocks_json(const struct row *);
 
 /* stat-prom.c */
 int	 stat_print_prom(FILE *, const struct snapshot *);

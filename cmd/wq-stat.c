@@ -202,6 +202,7 @@ stat_queue(struct wq_spool *s, const char *name, int listed, struct row *r)
 	(void)wq_queue_sweep(q);
 	if (wq_queue_stat(q, &r->st) == -1)
 		fail(errno, name, "cannot count messages");
+	stat_clocks_load(r, q);
 	wq_queue_close(q);
 	return 0;
 }
@@ -244,6 +245,10 @@ snap_take(struct snapshot *sn, struct wq_spool *s, char **names, size_t n)
 static void
 snap_free(struct snapshot *sn)
 {
+	size_t i;
+
+	for (i = 0; i < sn->n; i++)
+		stat_clocks_free(&sn->rows[i]);
 	free(sn->rows);
 	if (sn->all)
 		wq_names_free(sn->listed, sn->nlisted);
@@ -395,6 +400,8 @@ one_round(struct wq_spool *s, char **names, size_t n, int first)
 	int rc;
 
 	snap_take(&sn, s, names, n);
+	if (first)
+		stat_clocks_warn(&sn);
 	fp = out_open();
 	if (!first && output == NULL && fmt != FMT_JSON)
 		putc('\n', fp);

@@ -108,6 +108,16 @@ struct wq_policy {
 #define WQ_CREATE_EXIST_OK	0x01u	/* an existing queue is no error */
 #define WQ_CREATE_UPDATE	0x02u	/* rewrite the policy of an existing one */
 
+/* A host's clock as its newest probe in the queue's clock/ shows it. */
+#define WQ_HOST_MAX	64
+struct wq_host_clock {
+	char		host[WQ_HOST_MAX + 1];
+	int64_t		clock_ms;	/* its clock when it made the probe */
+	int64_t		seen_ms;	/* the file server's clock then (mtime) */
+	int64_t		offset_ms;	/* clock_ms - seen_ms */
+	int64_t		from_median_ms;	/* offset - the median of all hosts' */
+};
+
 struct wq_stat {
 	uint64_t	ready;		/* claimable now */
 	uint64_t	delayed;	/* waiting for their delay to pass */
@@ -227,6 +237,10 @@ const char *wq_msg_group(const struct wq_msg *);
 /* lib/json.c */
 #define WQ_JSON_NO_RECEIPT 0x01u	/* receipt: null (pop mode, peek) */
 char	*wq_msg_json(struct wq_msg *, unsigned flags);
+
+/* lib/hostclock.c */
+int	 wq_queue_clocks(struct wq_queue *, struct wq_host_clock **, size_t *,
+	    int64_t *spread_ms);
 
 /* lib/stat.c */
 int	 wq_queue_stat(struct wq_queue *, struct wq_stat *);

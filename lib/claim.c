@@ -253,6 +253,7 @@ wq_claim(struct wq_consumer *c, struct wq_msg **mp)
 	int top, r;
 
 	*mp = NULL;
+	wq_clock_note(c->q, now);
 	if (check_cur(c, now) == -1)
 		return -1;
 	if (c->q->pol.fifo)

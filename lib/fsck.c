@@ -323,7 +323,8 @@ check_dedup_entry(int dirfd, const char *name, void *arg)
 
 /* Names a queue directory holds (dot names are others' temporaries). */
 static const char *const known[] = {
-	"policy", "tmp", "new", "cur", "head", "lock", "dedup", "corrupt"
+	"policy", "tmp", "new", "cur", "head", "lock", "dedup", "corrupt",
+	"clock"
 };
 
 static int

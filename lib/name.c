@@ -25,7 +25,6 @@
 
 #include "wq_priv.h"
 
-#define HOST_MAX 64
 
 int
 wq_name_valid(const char *name)
@@ -70,7 +69,7 @@ id_valid(const char *id)
 	return i >= 16 && i < WQ_ID_MAX;
 }
 
-static char host[HOST_MAX + 1];
+static char host[WQ_HOST_MAX + 1];
 
 static void
 host_lookup(void)
@@ -79,16 +78,17 @@ host_lookup(void)
 
 	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
 		strlcpy(host, "localhost", sizeof(host));
-	host[HOST_MAX] = '\0';
+	host[WQ_HOST_MAX] = '\0';
 	for (i = 0; host[i] != '\0'; i++)
 		if (!(isascii((unsigned char)host[i]) &&
 		    (isalnum((unsigned char)host[i]) || host[i] == '-')))
 			host[i] = '_';
 }
 
-/* Threads of one process (wq-serve's) may send at once. */
-static const char *
-host_part(void)
+/* This host's name as ids and clock probes carry it.  Threads of one
+ * process (wq-serve's) may send at once. */
+const char *
+wq_host_name(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -141,7 +141,7 @@ wq_id_new(char id[WQ_ID_MAX])
 	 * even within one microsecond. */
 	n = snprintf(id, WQ_ID_MAX, "%016" PRIx64 ".%lx.%08lx.%08" PRIx32
 	    ".%s", us, (unsigned long)(id_pid ? id_pid : getpid()),
-	    atomic_fetch_add(&seq, 1) & 0xffffffffUL, id_salt, host_part());
+	    atomic_fetch_add(&seq, 1) & 0xffffffffUL, id_salt, wq_host_name());
 	if (n < 0 || n >= WQ_ID_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;

@@ -400,6 +400,7 @@ wq_sender_commit(struct wq_sender *s)
 		return -1;
 	}
 	s->npending = 0;
+	wq_clock_note(s->q, now);
 	return 0;
 }
 

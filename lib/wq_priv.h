@@ -41,6 +41,7 @@ struct wq_queue {
 	int		 fd;		/* the queue directory */
 	int		 tmpfd, newfd, curfd;
 	int		 remote;	/* NFS, FUSE, ...: inotify sees nothing */
+	int64_t		 clock_noted_ms; /* when wq_clock_note last looked */
 	struct wq_queue	*dlq;		/* the dead-letter queue, once opened */
 	void		*dctx;		/* zstd decompression, once needed */
 	struct wq_policy pol;
@@ -86,6 +87,7 @@ int	 wq_entry_parse(const char *, int incur, struct wq_entry *);
 int	 wq_entry_format(const struct wq_entry *, int incur, char *, size_t);
 int	 wq_receipt_parse(const char *, struct wq_entry *);
 int	 wq_id_new(char id[WQ_ID_MAX]);
+const char *wq_host_name(void);
 void	 wq_nonce_new(char nonce[17]);
 int	 wq_id_time_ms(const char *, int64_t *);
 int64_t	 wq_id_time_us(const char *);
@@ -228,5 +230,7 @@ int	 wq_with_lease(struct wq_queue *, const char *receipt, wq_lease_op *,
 	    void *);
 int	 wq_quarantine(struct wq_queue *, int dirfd, const char *name);
 int	 wq_promote_expired(struct wq_queue *, int64_t now, int64_t *next);
+/* lib/hostclock.c */
+void	 wq_clock_note(struct wq_queue *, int64_t now);
 
 #endif /* WQ_PRIV_H */

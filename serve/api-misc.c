@@ -36,8 +36,10 @@ snapshot(struct wqs_req *r, struct snapshot *sn)
 		row = &sn->rows[sn->n];
 		row->name = sn->listed[i];
 		row->pol = *wq_queue_policy(q);
-		if (wq_queue_stat(q, &row->st) == 0)
+		if (wq_queue_stat(q, &row->st) == 0) {
+			stat_clocks_load(row, q);
 			sn->n++;
+		}
 		wq_queue_close(q);
 	}
 	sn->now = wq_now_ms();
@@ -77,7 +79,7 @@ wqs_metrics(struct wqs_req *r)
 {
 	struct snapshot sn;
 	char *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, i;
 	FILE *fp;
 	int err = 0;
 
@@ -94,6 +96,8 @@ wqs_metrics(struct wqs_req *r)
 		if (fclose(fp) != 0 && err == 0)
 			err = errno;
 	}
+	for (i = 0; i < sn.n; i++)
+		stat_clocks_free(&sn.rows[i]);
 	free(sn.rows);
 	wq_names_free(sn.listed, sn.nlisted);
 	if (err != 0) {

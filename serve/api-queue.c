@@ -33,10 +33,13 @@ queue_json(const char *queue)
 
 	if ((q = wq_queue_open(wqs.spool, queue)) == NULL)
 		return NULL;
+	memset(&row, 0, sizeof(row));
 	row.name = queue;
 	row.pol = *wq_queue_policy(q);
 	(void)wq_queue_sweep(q);
 	err = wq_queue_stat(q, &row.st) == -1 ? errno : 0;
+	if (err == 0)
+		stat_clocks_load(&row, q);
 	wq_queue_close(q);
 	if (err != 0) {
 		errno = err;
@@ -44,6 +47,7 @@ queue_json(const char *queue)
 	}
 	if ((o = stat_row_json(&row, wq_now_ms())) == NULL)
 		errno = ENOMEM;
+	stat_clocks_free(&row);
 	return o;
 }
 

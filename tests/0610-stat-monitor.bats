@@ -99,10 +99,11 @@ wq_messages gauge
 wq_messages_bytes gauge
 wq_oldest_ready_age_seconds gauge
 wq_policy_visibility_seconds gauge
-wq_policy_max_size_bytes gauge"
+wq_policy_max_size_bytes gauge
+wq_host_clock_offset_seconds gauge"
 	run -0 wq-stat --prom
-	[ "$(grep -c '^# HELP wq_[a-z_]* [A-Z]' <<<"$output")" -eq 8 ] ||
-		fail "not 8 HELP lines: $output"
+	[ "$(grep -c '^# HELP wq_[a-z_]* [A-Z]' <<<"$output")" -eq 9 ] ||
+		fail "not 9 HELP lines: $output"
 	# A spool without queues: the HELP and TYPE lines alone.
 	mkdir "$BATS_TEST_TMPDIR/empty"
 	run -0 wq-stat -d "$BATS_TEST_TMPDIR/empty" --prom
