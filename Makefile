@@ -19,13 +19,9 @@ DEPS = libbsd-overlay libzstd jansson libmd
 DEP_CFLAGS != $(PKG_CONFIG) --cflags $(DEPS)
 DEP_LIBS != $(PKG_CONFIG) --libs $(DEPS)
 
-# check runs the fuzz targets briefly, but not in a sanitizer build: that
-# pass tests the same code again and need not fuzz it again.
-CHECK_FUZZ = fuzz-short
 ifdef SANITIZE
 override CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 override LDFLAGS += -fsanitize=address,undefined
-CHECK_FUZZ =
 endif
 
 # The commands are linked statically (all but wq-create, see below):
@@ -206,7 +202,7 @@ demo: all
 	wq-recv -n 3 demo -- sh -c 'echo "handled $$WQ_ID: $$(cat)"'; \
 	echo '$$ wq-stat demo'; wq-stat demo
 
-check: all $(UNIT_BINS) $(DYN_CMDS) build/tools/jwtmint lint $(CHECK_FUZZ)
+check: all $(UNIT_BINS) $(DYN_CMDS) build/tools/jwtmint lint
 	prove $(UNIT_BINS)
 	PATH="$(CURDIR)/build:$$PATH" WQ_SANITIZED=$(if $(SANITIZE),1,) \
 	    bats --print-output-on-failure tests/
