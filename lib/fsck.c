@@ -275,7 +275,8 @@ check_tmp_entry(int dirfd, const char *name, void *arg)
 		problem(f, name, "not a file nor a link (left alone)", NULL);
 		return 0;
 	}
-	if (st.st_mtime >= f->now / 1000 - WQ_TMP_STALE_SEC)
+	if (!wq_tmp_stale(name, &st, (time_t)(f->now / 1000) -
+	    WQ_TMP_STALE_SEC))
 		return 0;	/* a writer may be at work */
 	if (!repairing(f))
 		problem(f, name, "stale leftover of a writer", NULL);

@@ -169,6 +169,24 @@ wq_queue_depth(struct wq_queue *q, uint64_t limit, uint64_t *depth)
 	return 0;
 }
 
+/*
+ * Whether tmp/name, untouched since cutoff, is a leftover of a writer that
+ * is gone.  A message being written (an id, or an id's copy) is also
+ * judged by the time in its name: an NFSv4 exclusive create (O_EXCL)
+ * keeps the client's verifier in the new file's atime and mtime until the
+ * client sets them in a second call, so for a moment a file being written
+ * can look decades old by its mtime.
+ */
+int
+wq_tmp_stale(const char *name, const struct stat *st, time_t cutoff)
+{
+	int64_t sent;
+
+	if (st->st_mtime >= cutoff)
+		return 0;
+	return wq_id_time_ms(name, &sent) == -1 || sent / 1000 < cutoff;
+}
+
 static int
 sweep_one(int dirfd, const char *name, void *arg)
 {
@@ -177,7 +195,7 @@ sweep_one(int dirfd, const char *name, void *arg)
 
 	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    (S_ISREG(sb.st_mode) || S_ISLNK(sb.st_mode)) &&
-	    sb.st_mtime < *cutoff)
+	    wq_tmp_stale(name, &sb, *cutoff))
 		(void)unlinkat(dirfd, name, 0);
 	return 0;
 }

@@ -6,6 +6,8 @@
 #ifndef WQ_PRIV_H
 #define WQ_PRIV_H
 
+#include <sys/stat.h>
+
 #include <dirent.h>
 #include <errno.h>
 
@@ -231,6 +233,9 @@ int	 wq_with_lease(struct wq_queue *, const char *receipt, wq_lease_op *,
 	    void *);
 int	 wq_quarantine(struct wq_queue *, int dirfd, const char *name);
 int	 wq_promote_expired(struct wq_queue *, int64_t now, int64_t *next);
+/* lib/stat.c */
+int	 wq_tmp_stale(const char *name, const struct stat *, time_t cutoff);
+
 /* lib/hostclock.c */
 void	 wq_clock_note(struct wq_queue *, int64_t now);
 

@@ -266,6 +266,25 @@ assert_made_dirs_synced() {
 	assert_stat q 0 0 0
 }
 
+@test "a message being written whose mtime looks ancient (an NFSv4 exclusive create) is kept" {
+	# Until the client sets the times, the file's mtime holds the create
+	# verifier: any time at all.  The time in its id says it is new.
+	wq-create q
+	local q id
+	q=$(qdir q)
+	id=$(printf '%016x.1.1.00000000.host' "$(( $(now_ms) * 1000 ))")
+	printf 'wq 1\n' >"$q/tmp/$id"
+	touch -d '@1000' "$q/tmp/$id"
+	printf 'wq 1\n' >"$q/tmp/$id.copy.0000"
+	touch -d '@1000' "$q/tmp/$id.copy.0000"
+	run -0 wq-stat q
+	run -1 wq-recv q
+	assert_file_exists "$q/tmp/$id"
+	assert_file_exists "$q/tmp/$id.copy.0000"
+	run -0 wq-fsck -n q
+	assert_output ""
+}
+
 @test "a stale tmp/ leftover is removed by wq-recv, a fresh one is kept" {
 	wq-create q
 	local q
