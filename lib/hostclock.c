@@ -14,7 +14,7 @@
  * take the time a write takes to reach the server).
  *
  * A probe is never rewritten: a newer one is made and the older ones of
- * the host are removed, so a reader never sees a file replaced under it.
+ * the host are removed, so a reader never sees a file change under it.
  * A host refreshes its probe when the newest is older than a minute by its
  * own clock, and looks at most once a minute per open queue.
  */
@@ -77,41 +77,56 @@ find_own(int dirfd, const char *name, void *arg)
 	return 0;
 }
 
+/* The host's probes but the one to keep, and its half-made ones
+ * (".HOST,MS.RANDOM") older than that. */
 static int
 remove_own(int dirfd, const char *name, void *arg)
 {
 	const struct own_probes *o = arg;
-	char host[WQ_HOST_MAX + 1];
+	char host[WQ_HOST_MAX + 1], buf[WQ_HOST_MAX + 48], *dot;
 	int64_t ms;
 
-	if (probe_parse(name, host, &ms) == 0 && strcmp(host, o->host) == 0 &&
-	    ms != o->keep)
+	if (name[0] == '.') {
+		if (strlcpy(buf, name + 1, sizeof(buf)) >= sizeof(buf) ||
+		    (dot = strrchr(buf, '.')) == NULL)
+			return 0;
+		*dot = '\0';
+		if (probe_parse(buf, host, &ms) == 0 &&
+		    strcmp(host, o->host) == 0 && ms < o->keep)
+			(void)unlinkat(dirfd, name, 0);
+	} else if (probe_parse(name, host, &ms) == 0 &&
+	    strcmp(host, o->host) == 0 && ms != o->keep)
 		(void)unlinkat(dirfd, name, 0);
 	return 0;
 }
 
-/* A new probe "HOST,now": created, one byte written (the server stamps
- * the mtime), closed; then the host's older probes go. */
+/*
+ * A new probe "HOST,now": written under a dot name (readers skip those),
+ * then renamed into place, so that it appears with the mtime the server
+ * stamped on its byte (an NFSv4 exclusive create leaves a verifier in the
+ * mtime for a moment); then the host's older probes go.
+ */
 static void
 probe_write(const struct wq_queue *q, int dfd, struct own_probes *o,
     int64_t now)
 {
-	char name[WQ_HOST_MAX + 32];
+	char name[WQ_HOST_MAX + 32], tmp[WQ_HOST_MAX + 48];
 	int fd, ok;
 
 	snprintf(name, sizeof(name), "%s,%" PRId64, o->host, now);
-	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	snprintf(tmp, sizeof(tmp), ".%s.%08x", name, arc4random());
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0666);
 	if (fd == -1)
-		return;		/* EEXIST: a process of ours just did */
+		return;
 	wq_share_file(q, fd);
 	ok = write(fd, "\n", 1) == 1;
-	if (close(fd) == -1 || !ok) {
-		(void)unlinkat(dfd, name, 0);
+	if (close(fd) == -1 || !ok || renameat(dfd, tmp, dfd, name) == -1) {
+		(void)unlinkat(dfd, tmp, 0);
 		return;
 	}
 	o->keep = now;
-	(void)wq_walk_dir(dfd, 0, remove_own, o);
+	(void)wq_walk_dir(dfd, 1, remove_own, o);
 }
 
 /*

@@ -147,7 +147,7 @@ test_note(void)
 	struct wq_spool *s = t_spool();
 	struct wq_queue *q = t_queue(s, "q", NULL, 0);
 	const char *me = wq_host_name();
-	char name[WQ_HOST_MAX + 32];
+	char name[WQ_HOST_MAX + 32], path[4096];
 	long long ms;
 	int64_t now = wq_now_ms();
 
@@ -171,11 +171,17 @@ test_note(void)
 	snprintf(name, sizeof(name), "%s,%lld", me, (long long)now - 5000);
 	plant("q", name, T0);
 	plant("q", "other,1800000000000", T0);
+	/* Half-made ones of a process that died: older ones go. */
+	snprintf(name, sizeof(name), ".%s,%lld.0000abcd", me,
+	    (long long)now - 5000);
+	plant("q", name, T0);
 	q->clock_noted_ms = 0;
 	wq_clock_note(q, now + 60000);
 	is_int(own_probes("q", me, &ms), 1, "replaced after a minute");
 	is_int(ms, now + 60000, "by a new one");
 	is_int(own_probes("q", "other", &ms), 1, "other hosts' are left alone");
+	ok(access(t_path(path, "q/clock/%s", name), F_OK) == -1,
+	    "a half-made one is removed");
 	wq_queue_close(q);
 	wq_spool_close(s);
 }
