@@ -94,7 +94,7 @@ on a mkdir -p "$SA"
 	echo "git: $(git -C "$TOP" describe --always --dirty 2>/dev/null)"
 	echo "kernel: $(uname -r); cpus: $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "glusterfs: $(glusterfs --version | head -n 1)"
-	findmnt -t fuse.glusterfs
+	findmnt -t fuse.glusterfs | grep -F -e TARGET -e "$SFS_ROOT/"
 	echo "args: -r $ROUNDS -n $N -s $SIZE -w $WAKES -S $SYNC"
 	echo "SFS_NS=$SFS_NS SFS_NET=$SFS_NET SFS_ROOT=$SFS_ROOT SFS_CACHE=${SFS_CACHE:-default}"
 } >"$OUT/env.txt"
