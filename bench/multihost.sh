@@ -108,9 +108,13 @@ echo >>"$L/line"
 for _ in $(seq "$N"); do cat "$L/line"; done >"$INPUT"
 head -n $((N / 2)) "$INPUT" >"$INPUT.half"
 
-row() { # round job system config phase n seconds
+# row ROUND JOB SYSTEM CONFIG PHASE N SECONDS: one row of raw.tsv.  For
+# the wake rows SECONDS is the latency of one message (the median, p95 or
+# maximum of N samples), and ops_per_s and us_per_op are of that one.
+row() {
 	awk -v r="$1" -v j="$2" -v s="$3" -v c="$4" -v p="$5" -v n="$6" -v t="$7" \
-		'BEGIN { printf "%d\t%s\t%s\t%s\t%s\t%d\t%.6f\t%.0f\t%.3f\n", r, j, s, c, p, n, t, n / t, t * 1e6 / n }' \
+		'BEGIN { k = p ~ /^wake/ ? 1 : n
+			printf "%d\t%s\t%s\t%s\t%s\t%d\t%.6f\t%.0f\t%.3f\n", r, j, s, c, p, n, t, k / t, t * 1e6 / k }' \
 		>>"$OUT/raw.tsv"
 }
 
