@@ -43,8 +43,10 @@ IDLE=1.5	# s: the backoff reaches its 1 s maximum after 1.27 s
 # why_not: why this machine cannot run the tests (nothing if it can).
 why_not() {
 	[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces, FUSE mounts)"; return; }
-	command -v glusterd >/dev/null && command -v glusterfs >/dev/null ||
-		{ echo "glusterd/glusterfs not installed (tests/sharedfs/gluster.sh install)"; return; }
+	if ! command -v glusterd >/dev/null || ! command -v glusterfs >/dev/null; then
+		echo "glusterd/glusterfs not installed (tests/sharedfs/gluster.sh install)"
+		return
+	fi
 	[ -c /dev/fuse ] || { echo "no /dev/fuse"; return; }
 	command -v curl >/dev/null || { echo "curl not installed"; return; }
 	ip netns add "$SFS_NS-probe" 2>/dev/null ||
@@ -221,6 +223,7 @@ gauge() {
 	sleep "$IDLE"
 	gauge wq_serve_long_polls 1 || fail "the long-poll answered early: $(cat "$D/poll")"
 	send_from_a "$Q" "long-poll body"
+	# shellcheck disable=SC2016  # $id is jq's
 	expect_wake "long-poll" jq -e --arg id "$SENT_ID" \
 		'.messages[0].id == $id and .messages[0].body == "long-poll body"' "$D/poll"
 }
