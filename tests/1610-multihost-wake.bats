@@ -238,3 +238,16 @@ gauge() {
 	expect_wake "event stream" grep -qF "\"body\":\"stream body\"" "$D/stream"
 	grep -qx "id: $SENT_ID" "$D/stream"
 }
+
+@test "a queue deleted from host A under wq-recv -w on host B: no message (exit 1), as on a local disk, not ESTALE" {
+	# shellcheck disable=SC2016  # expanded by that shell
+	on_bg b recv sh -c 'wq-recv -d "$0" -w 4 "$1"; echo "exit $?"' "$SB" "$Q"
+	local r
+	wait_for 10 pgrep -P "$PID" -x wq-recv >/dev/null
+	r=$(pgrep -P "$PID" -x wq-recv)
+	wait_for 10 polling "$r"
+	on a wq-rm -d "$SA" "$Q"
+	wait_for 10 grep -q '^exit ' "$D/recv"
+	assert_equal "$(cat "$D/recv")" "exit 1"
+	[ ! -s "$D/recv.err" ] || fail "wq-recv on B: $(cat "$D/recv.err")"
+}
