@@ -20,9 +20,9 @@
 # poll (inotify only) never wakes, and fails at that deadline.
 #
 # Every test first waits until the consumer is in its wait (the poll
-# syscall, or wq-serve's gauges), then lets 1.5 s pass so that the backoff
-# (10, 20, ... 640 ms: 1.27 s in all) reaches its 1 s maximum: that idle
-# time is the scenario, not a synchronisation.  Receipt is always waited
+# syscall, or wq-serve's gauges), then lets 1.5-2.4 s pass so that the
+# backoff (10, 20, ... 640 ms: 1.27 s in all) reaches its 1 s maximum:
+# that idle time is the scenario, not a synchronisation.  Receipt is always waited
 # for with a deadline (wait_for).
 #
 # Needs root, glusterd, FUSE and network namespaces; skipped otherwise.
@@ -38,7 +38,15 @@ load serve
 export SFS_NS SFS_NET SFS_ROOT
 KIT="$BATS_TEST_DIRNAME/sharedfs"
 WAKE_BOUND=4	# s: 1 s polling + 1 s attribute cache + 2 s slack
-IDLE=1.5	# s: the backoff reaches its 1 s maximum after 1.27 s
+
+# idle: let 1.5 to 2.4 s pass.  After 1.27 s the backoff is at its 1 s
+# maximum; the random part puts the send anywhere in a polling interval
+# (with a fixed pause every run would send at the same point of it).
+idle() {
+	local ms=$((1500 + RANDOM % 1000))
+	IDLED=$((ms / 1000)).$(printf %03d $((ms % 1000)))
+	sleep "$IDLED"
+}
 
 # why_not: why this machine cannot run the tests (nothing if it can).
 why_not() {
@@ -155,7 +163,7 @@ expect_wake() {
 		fail "$what: not received within ${WAKE_BOUND}s of the send from host A"
 	fi
 	took=$(($(now_ms) - SENT_MS))
-	echo "# $what: received on B $took ms after the send on A (bound ${WAKE_BOUND}s)" >&3
+	echo "# $what: received on B $took ms after the send on A (idle ${IDLED:-?} s before; bound ${WAKE_BOUND}s)" >&3
 }
 
 # serve_on_b: wq-serve as host B, on B's own 127.0.0.1; SERVE_PORT set.
@@ -189,7 +197,7 @@ gauge() {
 @test "wq-recv -w 30 on host B wakes for a message sent from host A" {
 	on_bg b recv wq-recv -d "$SB" -w 30 "$Q"
 	wait_for 10 polling "$PID"
-	sleep "$IDLE"
+	idle
 	alive "$PID" || fail "wq-recv on B gave up: $(cat "$D/recv.err")"
 	send_from_a "$Q" "hello from A"
 	expect_wake "wq-recv -w" grep -qx "hello from A" "$D/recv"
@@ -205,7 +213,7 @@ gauge() {
 	local i
 	for i in 1 2; do
 		# after each message the backoff starts again from 10 ms
-		sleep "$IDLE"
+		idle
 		send_from_a "$Q" "job $i"
 		expect_wake "wq-recv -f, message $i" test -e "$D/got/$SENT_ID"
 		assert_equal "$(cat "$D/got/$SENT_ID")" "job $i"
@@ -220,8 +228,8 @@ gauge() {
 	serve_on_b
 	on_bg b poll curl -sS -X POST "http://127.0.0.1:$SERVE_PORT/v1/queues/$Q/receive?wait=20"
 	wait_for 10 gauge wq_serve_long_polls 1 || fail "the long-poll did not park"
-	sleep "$IDLE"
-	gauge wq_serve_long_polls 1 || fail "the long-poll answered early: $(cat "$D/poll")"
+	# (no request to wq-serve meanwhile: that could end the backoff)
+	idle
 	send_from_a "$Q" "long-poll body"
 	# shellcheck disable=SC2016  # $id is jq's
 	expect_wake "long-poll" jq -e --arg id "$SENT_ID" \
@@ -233,7 +241,7 @@ gauge() {
 	on_bg b stream curl -sS -N "http://127.0.0.1:$SERVE_PORT/v1/queues/$Q/stream"
 	wait_for 10 gauge wq_serve_stream_clients 1 || fail "the stream did not connect"
 	wait_for 10 grep -q '^retry: ' "$D/stream"
-	sleep "$IDLE"
+	idle
 	send_from_a "$Q" "stream body"
 	expect_wake "event stream" grep -qF "\"body\":\"stream body\"" "$D/stream"
 	grep -qx "id: $SENT_ID" "$D/stream"
