@@ -162,6 +162,15 @@ bench-http: build/wq-serve build/wq-create build/wq-send build/wq-stat \
     build/bench/http-wake
 	bench/http/run.py $(BENCH_HTTP_ARGS)
 
+# Two hosts on one GlusterFS volume (tests/sharedfs, as root): wq beside
+# the raw-filesystem floor (bench/mhfloor.c) with producers on one host
+# and consumers on the other, and both hosts doing both, plus the wake
+# latency from a send on one host to a waiting consumer on the other; see
+# bench/README.md "Two hosts".  BENCH_MH_ARGS are given to
+# bench/multihost.sh (e.g. BENCH_MH_ARGS="-r 1 -n 300 -w 20").
+bench-multihost: all build/bench/mhfloor
+	bench/multihost.sh $(BENCH_MH_ARGS)
+
 # The long reliability runs (tests/RELIABILITY.md): ten minutes of crash
 # torture, every I/O fault at every call with four errnos, memory growth
 # over 100,000 messages, valgrind memcheck and ThreadSanitizer (fuzz-long
@@ -304,5 +313,5 @@ install: all
 clean:
 	rm -rf build lib/*.o cmd/*.o serve/*.o
 
-.PHONY: all bench bench-http check demo fuzz fuzz-short fuzz-long lint install \
+.PHONY: all bench bench-http bench-multihost check demo fuzz fuzz-short fuzz-long lint install \
 	clean torture tsan

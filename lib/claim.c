@@ -97,7 +97,9 @@ check_cur(struct wq_consumer *c, int64_t now)
  * List the ranks of new/ through a directory stream kept open for it:
  * rewinding costs one lseek, where opening one costs five syscalls.  On
  * a remote filesystem a kept stream may serve a cached listing, so the
- * stream is opened afresh each time (fresh).
+ * stream is opened afresh each time (fresh).  A new/ that another host
+ * removed (the queue was deleted: ESTALE) has no ranks, as a removed
+ * directory lists empty on a local filesystem.
  */
 static int
 list_top(struct wq_consumer *c, int fresh, int *top)
@@ -113,13 +115,19 @@ list_top(struct wq_consumer *c, int fresh, int *top)
 			wq_dir_refresh(c->q->newfd);
 		if ((fd = openat(c->q->newfd, ".", O_RDONLY | O_DIRECTORY |
 		    O_CLOEXEC)) == -1)
-			return -1;
+			goto gone;
 		if ((c->top_dir = fdopendir(fd)) == NULL) {
 			close(fd);
-			return -1;
+			goto gone;
 		}
 	}
-	return wq_bucket_top_rank(c->top_dir, top);
+	if (wq_bucket_top_rank(c->top_dir, top) == 0)
+		return 0;
+gone:
+	if (!wq_gone(errno))
+		return -1;
+	*top = -1;
+	return 0;
 }
 
 /*

@@ -295,8 +295,13 @@ wq_promote_expired(struct wq_queue *q, int64_t now, int64_t *next)
 {
 	struct promote_arg p = { q, now, INT64_MAX, 0, 0 };
 
-	if (wq_walk_dir(q->curfd, 0, promote_one, &p) == -1)
-		return -1;
+	if (wq_walk_dir(q->curfd, 0, promote_one, &p) == -1) {
+		/* cur/ removed by another host (ESTALE): nothing in it */
+		if (!wq_gone(errno) || p.err != 0)
+			return -1;
+		*next = INT64_MAX;
+		return (int)(p.promoted > INT32_MAX ? INT32_MAX : p.promoted);
+	}
 	*next = p.next;
 	if (p.err != 0) {
 		errno = p.err;

@@ -38,6 +38,7 @@ struct wqs_hub {
 	struct wq_queue	*q;
 	struct wq_consumer *c;
 	int		 failed;	/* claims fail: queue gone? */
+	int64_t		 due;		/* claim again by then, no event */
 };
 
 static atomic_ulong nclients;
@@ -144,6 +145,8 @@ wqs_hub_pump(struct wqs_hub *h)
 				warn("stream %s: cannot claim",
 				    wq_queue_name(h->q));
 			}
+			/* once per look: each call backs the poll off */
+			h->due = wq_consumer_due_ms(h->c, wq_now_ms());
 			return 0;
 		}
 		h->failed = 0;
@@ -154,16 +157,23 @@ wqs_hub_pump(struct wqs_hub *h)
 		}
 		wq_msg_free(m);
 	}
+	h->due = 0;	/* more may be ready: look again at once */
 	return 1;
 }
 
-/* When to claim again with no event: a lease or delay ends, or a poll. */
+/*
+ * When to claim again with no event: a lease or delay ends, or a poll on
+ * a network filesystem.  Fixed when the hub last looked (wqs_hub_pump):
+ * asked afresh at each turn of the loop, the next poll would always be a
+ * backoff away from now, and never come.
+ */
 int64_t
 wqs_hub_due(struct wqs_hub *h, int64_t now)
 {
+	(void)now;
 	if (listeners(h) == 0)
 		return INT64_MAX;
-	return wq_consumer_due_ms(h->c, now);
+	return h->due;
 }
 
 /* A comment line: keeps proxies open and finds clients that went away. */
