@@ -5,6 +5,7 @@
     mh.py setup --spool D [--visibility V] [--clock-skew S] [--sync MODE]
     mh.py run   --spool D --log DIR --seconds N [--kill] [--seed N]
     mh.py check --spool D [--summary FILE] [--sabotage dup|lose|tear] LOGDIR...
+    mh.py mark  --log DIR      (a host was killed: its claims ended by now)
 
 `run` is started once per host (host.sh a|b, a qemu guest's mount, ...) on
 the same spool, each with its own LOCAL log directory: nothing the checker
@@ -93,6 +94,12 @@ def complete_lines(path):
     return [x.decode("utf-8", "replace") for x in data.split(b"\n")[:-1]]
 
 
+def sleep(secs):
+    """time.sleep() fails with EINVAL under libfaketime (host.sh -s): its
+    clock_nanosleep(TIMER_ABSTIME) wrapper; a condition wait does not."""
+    threading.Event().wait(secs)
+
+
 def uptime():
     with open("/proc/uptime") as f:
         return float(f.read().split()[0])
@@ -166,16 +173,16 @@ class Run:
         return p.returncode
 
     def pause(self, secs):
-        time.sleep(self.rng.uniform(0, secs))
+        sleep(self.rng.uniform(0, secs))
 
     # roles: each is a thread looping until the end of the run
 
     def producer_stream(self):
         while not self.stop:
             if self.backlog:
-                time.sleep(0.2)
+                sleep(0.2)
                 continue
-            k = self.rng.randint(1, 60)
+            k = self.rng.randint(1, 20)
             first = self.numbers(k)
             inp = self.name("in")
             with open(inp, "w") as f:
@@ -188,11 +195,12 @@ class Run:
                 rc = self.spawn(self.wq("wq-send", "-l", QUEUE), i, o)
             os.unlink(inp)
             self.event(ev="sent", file=os.path.basename(out), rc=rc)
+            self.pause(1)       # leave the consumers a chance
 
     def producer_oneshot(self):
         while not self.stop:
             if self.backlog:
-                time.sleep(0.2)
+                sleep(0.2)
                 continue
             k = self.rng.randint(1, 4)
             first = self.numbers(k)
@@ -204,7 +212,7 @@ class Run:
                     body(self.tag, n) for n in range(first, first + k)]),
                     stdout=o)
             self.event(ev="sent", file=os.path.basename(out), rc=rc)
-            self.pause(0.05)
+            self.pause(0.4)
 
     def claim(self, kind, *args):
         """wq-recv --json ARGS, logged: the start stamp before the process
@@ -232,18 +240,21 @@ class Run:
                              str(self.rng.randint(1, 3)), QUEUE)
             if not got:
                 self.pause(0.05)
+                continue
+            # Hold the batch: mostly within the lease, often past half of
+            # it, once in a while past its end (a legitimate redelivery and
+            # a stale ack).
+            r = self.rng.random()
+            if self.stop:
+                hold = 0        # the run is over: ack at once
+            elif r < 0.05:
+                hold = v + self.a.clock_skew + 0.5
+            elif r < 0.5:
+                hold = self.rng.uniform(0.5 * v, 0.8 * v)
+            else:
+                hold = self.rng.uniform(0, 0.1)
+            sleep(hold)
             for m in got:
-                # Hold: mostly within the lease, often past half of it,
-                # once in a while past its end (a legitimate redelivery
-                # and a stale ack).
-                r = self.rng.random()
-                if r < 0.05:
-                    time.sleep(v + self.a.clock_skew + 0.5)
-                elif r < 0.5:
-                    time.sleep(self.rng.uniform(0.5 * v, 0.8 * v) /
-                               max(1, len(got)))
-                else:
-                    self.pause(0.1)
                 release = self.rng.random() < 0.1
                 ev = "release" if release else "ack"
                 self.event(ev=ev, id=m["id"], t0=time.monotonic())
@@ -286,7 +297,7 @@ class Run:
                 self.backlog = row["total"] > MAX_BACKLOG
             except (subprocess.CalledProcessError, ValueError, KeyError):
                 pass
-            time.sleep(1)
+            sleep(1)
 
     def main(self):
         self.event(ev="start", host=self.host, tag=self.tag,
@@ -301,7 +312,7 @@ class Run:
         t0 = time.monotonic()
         for t in threads:
             t.start()
-        time.sleep(self.a.seconds)
+        sleep(self.a.seconds)
         self.stop = True
         # Stop the workers (their deliveries so far are logged); the
         # others finish their current step.
@@ -315,7 +326,7 @@ class Run:
         deadline = time.monotonic() + 20
         while (any(n.startswith(".") for n in os.listdir(self.exec_dir))
                and time.monotonic() < deadline):
-            time.sleep(0.05)
+            sleep(0.05)
         self.event(ev="end", t=time.monotonic(), kills=self.kills)
         print("mh: run %s: %.1f s, %d kills" % (
             self.host, time.monotonic() - t0, self.kills))
@@ -368,6 +379,7 @@ class Check:
         out = os.path.join(logdir, "out")
         sends, claims = {}, {}
         by_id = {}              # id -> its latest delivery in this log
+        killed = float("inf")   # when the host died, if it was killed
         last = st["t"]
         for e in evs:
             ev = e["ev"]
@@ -395,6 +407,8 @@ class Check:
                     fig["acked"] += 1
             elif ev == "release" and e["id"] in by_id:
                 by_id[e["id"]].release = e["t0"]
+            elif ev == "killed":
+                killed = e["t"]
             elif ev == "end":
                 fig["end"] = e["t"]
                 fig["kills"] = e["kills"]
@@ -406,16 +420,18 @@ class Check:
                         e["err"].strip()))
         # The harness was killed (a host went down): what it started is
         # still in the files; the sends of unfinished wq-send count, the
-        # deliveries of unfinished claims have no end stamp (infinity).
+        # deliveries of unfinished claims end when the host died, if
+        # `mh.py mark` logged it, else at an unknown time (infinity).
         for f, s in sends.items():
             lines = complete_lines(os.path.join(out, f))
             for i, mid in enumerate(lines[:s["count"]]):
                 self.add_sent(mid, s["tag"], s["first"] + i)
             fig["sent"] += len(lines)
         for f, c in claims.items():
-            fig["delivered"] += self.read_claim(logdir, c, None, by_id)
+            fig["delivered"] += self.read_claim(logdir, c, {"t1": killed,
+                                                            "rc": -9}, by_id)
         fig["delivered"] += self.read_exec(logdir, st["uptime_offset"])
-        fig["seconds"] = (fig["end"] or last) - st["t"]
+        fig["seconds"] = (fig["end"] or min(last, killed)) - st["t"]
         self.hosts.append(fig)
 
     def add_sent(self, mid, tag, n):
@@ -424,7 +440,7 @@ class Check:
         self.sent[mid] = (tag, n)
 
     def read_claim(self, logdir, c, e, by_id):
-        t1 = e["t1"] if e else float("inf")
+        t1 = e["t1"]
         path = os.path.join(logdir, "out", c["file"])
         n = 0
         for line in complete_lines(path):
@@ -432,7 +448,7 @@ class Check:
             d = Delivery(m["id"], m["body"], c["t0"], t1,
                          "%s:%s" % (os.path.basename(logdir), c["file"]))
             # A pop that exited 0 acked every message it printed.
-            if c["kind"] == "pop" and e and e["rc"] == 0:
+            if c["kind"] == "pop" and e["rc"] == 0:
                 d.acked = t1
             self.deliver(d)
             by_id[d.id] = d
@@ -675,7 +691,16 @@ def main():
     c.add_argument("--sabotage", choices=("dup", "lose", "tear"),
                    help="harm the evidence: the check must then fail")
     c.add_argument("logdirs", nargs="+")
+    k = sub.add_parser("mark", help="log that this host was killed now "
+                       "(once its processes are all gone)")
+    k.add_argument("--log", required=True)
     a = ap.parse_args()
+    if a.cmd == "mark":
+        with open(os.path.join(a.log, "events.jsonl"), "ab") as f:
+            f.write(b"\n" + json.dumps({"ev": "killed",
+                                         "t": time.monotonic()}).encode() +
+                    b"\n")     # after a torn last line, if there is one
+        return 0
     if a.cmd == "setup":
         return setup(a)
     if a.cmd == "run":
