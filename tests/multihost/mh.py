@@ -31,6 +31,12 @@ leases end and proves, over the logs of all hosts merged:
              follows another of the same id is legitimate only if it ended
              at least `visibility` seconds after the earlier claim STARTED,
              or after the earlier holder began to release it;
+  lease      a holder's wq-ack (or --release) is never refused as stale when
+             it ended less than `visibility` seconds after its claim began,
+             and the exec worker's acks are never refused (wq-recv extends
+             that lease while the command runs): nobody took a lease away
+             early -- which, when the clocks differ more than the queue's
+             clock-skew allows, shows here sooner than as a duplicate;
   fsck       wq-fsck -n is clean and nothing is in corrupt/.
 
 Time stamps are CLOCK_MONOTONIC (time.monotonic(), and /proc/uptime in the
@@ -100,6 +106,18 @@ def sleep(secs):
     threading.Event().wait(secs)
 
 
+BUILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                     "build")
+
+
+def tool(bindir, name):
+    """A wq command from --bin, else from build/: --bin build/dyn has only
+    the dynamically linked commands that libfaketime can skew (host.sh -s
+    does nothing to the static ones)."""
+    path = os.path.join(bindir, name)
+    return path if os.path.exists(path) else os.path.join(BUILD, name)
+
+
 def uptime():
     with open("/proc/uptime") as f:
         return float(f.read().split()[0])
@@ -131,6 +149,7 @@ class Run:
         self.kills = 0
         self.backlog = False
         self.visibility = a.visibility
+        self.local = threading.local()  # per role thread: its last claim
 
     def event(self, **kw):
         """One JSON line, written with one write(2): a killed harness
@@ -150,21 +169,20 @@ class Run:
             self.next_n += k
             return first
 
-    def wq(self, tool, *args):
-        return [os.path.join(self.bindir, tool), "-d", self.a.spool] + \
-            list(args)
+    def wq(self, name, *args):
+        return [tool(self.bindir, name), "-d", self.a.spool] + list(args)
 
-    def spawn(self, argv, stdin=None, stdout=None):
+    def spawn(self, argv, stdin=None, stdout=None, stderr=None):
         """Run a workload process to its end (or its SIGKILL): the return
         code.  stdout goes straight to a file: what it printed before a kill
         is kept."""
         with open(os.devnull, "rb") as dn:
             p = subprocess.Popen(argv, stdin=stdin or dn,
                                  stdout=stdout or subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE)
+                                 stderr=stderr or subprocess.PIPE)
         with self.lock:
             self.procs.add(p)
-        err = p.communicate()[1]
+        err = p.communicate()[1] or b""
         with self.lock:
             self.procs.discard(p)
         if p.returncode not in (0, 1, -9) and not self.stop:
@@ -182,7 +200,7 @@ class Run:
             if self.backlog:
                 sleep(0.2)
                 continue
-            k = self.rng.randint(1, 20)
+            k = self.rng.randint(1, 10)
             first = self.numbers(k)
             inp = self.name("in")
             with open(inp, "w") as f:
@@ -212,34 +230,39 @@ class Run:
                     body(self.tag, n) for n in range(first, first + k)]),
                     stdout=o)
             self.event(ev="sent", file=os.path.basename(out), rc=rc)
-            self.pause(0.4)
+            self.pause(1)
 
     def claim(self, kind, *args):
         """wq-recv --json ARGS, logged: the start stamp before the process
         exists, the end stamp after it is gone.  The deliveries."""
         out = self.name(kind)
         f = os.path.basename(out)
-        self.event(ev="claim", kind=kind, file=f, t0=time.monotonic())
+        t0 = time.monotonic()
+        self.event(ev="claim", kind=kind, file=f, t0=t0)
         with open(out, "wb") as o:
             rc = self.spawn(self.wq("wq-recv", "--json", "-v",
                                     str(self.visibility), *args), stdout=o)
         self.event(ev="claimed", file=f, t1=time.monotonic(), rc=rc)
+        self.local.t0 = t0
         return [json.loads(x) for x in complete_lines(out)]
 
     def popper(self):
         while not self.stop:
-            got = self.claim("pop", "-w", "1", "-n",
-                             str(self.rng.randint(1, 5)), QUEUE)
+            # No -w: a claim's window [t0, t1] stays short, which is
+            # what makes the lease check sharp.
+            got = self.claim("pop", "-n", str(self.rng.randint(1, 3)),
+                             QUEUE)
             if not got:
-                self.pause(0.05)
+                self.pause(0.2)
 
     def leaser(self):
         v = self.visibility
         while not self.stop:
-            got = self.claim("lease", "-L", "-w", "1", "-n",
-                             str(self.rng.randint(1, 3)), QUEUE)
+            got = self.claim("lease", "-L", "-n",
+                             str(self.rng.randint(1, 2)), QUEUE)
+            t0 = self.local.t0
             if not got:
-                self.pause(0.05)
+                self.pause(0.2)
                 continue
             # Hold the batch: mostly within the lease, often past half of
             # it, once in a while past its end (a legitimate redelivery and
@@ -247,13 +270,16 @@ class Run:
             r = self.rng.random()
             if self.stop:
                 hold = 0        # the run is over: ack at once
+            elif self.a.long_holds:
+                hold = self.rng.uniform(0.65 * v, 0.95 * v)
             elif r < 0.05:
                 hold = v + self.a.clock_skew + 0.5
             elif r < 0.5:
                 hold = self.rng.uniform(0.5 * v, 0.8 * v)
             else:
                 hold = self.rng.uniform(0, 0.1)
-            sleep(hold)
+            # from the start of the claim: the lease began after it
+            sleep(max(0, t0 + hold - time.monotonic()))
             for m in got:
                 release = self.rng.random() < 0.1
                 ev = "release" if release else "ack"
@@ -261,7 +287,7 @@ class Run:
                 argv = ["--release"] if release else []
                 rc = self.spawn(self.wq("wq-ack", *argv, QUEUE,
                                         m["receipt"]))
-                self.event(ev=ev + "ed", id=m["id"], rc=rc,
+                self.event(ev=ev + "-end", id=m["id"], rc=rc,
                            t1=time.monotonic())
 
     def worker(self):
@@ -271,10 +297,13 @@ class Run:
                   'printf %s "$b" >"$0/.$WQ_ID.$$" && '
                   'mv "$0/.$WQ_ID.$$" "$0/$WQ_ID.$$.$up"')
         while not self.stop:
-            self.event(ev="worker", t0=time.monotonic())
-            self.spawn(self.wq("wq-recv", "-f", "-j", "2", "-v",
-                               str(self.visibility), QUEUE, "--", "sh",
-                               "-c", script, self.exec_dir))
+            err = self.name("worker") + ".err"
+            self.event(ev="worker", t0=time.monotonic(),
+                       file=os.path.basename(err))
+            with open(err, "wb") as e:
+                self.spawn(self.wq("wq-recv", "-f", "-j", "2", "-v",
+                                   str(self.visibility), QUEUE, "--", "sh",
+                                   "-c", script, self.exec_dir), stderr=e)
 
     def killer(self):
         while not self.stop:
@@ -336,12 +365,14 @@ class Run:
 # ---------------------------------------------------------------- check
 
 class Delivery:
-    __slots__ = ("id", "body", "t0", "t1", "acked", "release", "src")
+    __slots__ = ("id", "body", "t0", "t1", "acked", "release", "refused",
+                 "src")
 
     def __init__(self, mid, text, t0, t1, src):
         self.id, self.body, self.t0, self.t1, self.src = mid, text, t0, t1, src
         self.acked = None       # when a successful ack returned
         self.release = None     # when a release began
+        self.refused = None     # when an ack or release was refused
 
 
 class Check:
@@ -353,11 +384,11 @@ class Check:
         self.deliveries = {}    # id -> [Delivery]
         self.hosts = []         # per-host figures
         self.problems = []
+        self.exec_refused = []  # wq-recv -f: "done but not acked"
         self.visibility = None
 
-    def wq(self, tool, *args):
-        return [os.path.join(self.bindir, tool), "-d", self.a.spool] + \
-            list(args)
+    def wq(self, name, *args):
+        return [tool(self.bindir, name), "-d", self.a.spool] + list(args)
 
     def deliver(self, d):
         self.deliveries.setdefault(d.id, []).append(d)
@@ -400,13 +431,19 @@ class Check:
             elif ev == "claimed":
                 c = claims.pop(e["file"])
                 fig["delivered"] += self.read_claim(logdir, c, e, by_id)
-            elif ev in ("acked", "released") and e["id"] in by_id:
+            elif ev in ("ack-end", "release-end") and e["id"] in by_id:
                 d = by_id[e["id"]]
-                if ev == "acked" and e["rc"] == 0:
+                if ev == "ack-end" and e["rc"] == 0:
                     d.acked = e["t1"]
                     fig["acked"] += 1
+                elif e["rc"] == 1:      # the receipt was stale
+                    d.refused = e["t1"]
             elif ev == "release" and e["id"] in by_id:
                 by_id[e["id"]].release = e["t0"]
+            elif ev == "worker" and "file" in e:
+                for line in complete_lines(os.path.join(out, e["file"])):
+                    if "not acked" in line:
+                        self.exec_refused.append(line)
             elif ev == "killed":
                 killed = e["t"]
             elif ev == "end":
@@ -551,7 +588,7 @@ class Check:
         v = self.visibility
         inf = float("inf")
         lost = [m for m in self.sent if m not in self.deliveries]
-        torn, leased, late, dups = [], [], [], 0
+        torn, leased, late, broken, dups = [], [], [], [], 0
         for mid, ds in self.deliveries.items():
             want = self.sent.get(mid)
             for d in ds:
@@ -561,6 +598,11 @@ class Check:
             ds.sort(key=lambda d: d.t0)
             dups += len(ds) - 1
             for i, d in enumerate(ds):
+                # The holder's ack or release was refused as stale,
+                # though it ended before the lease could have run out:
+                # someone took the lease away early.
+                if d.refused is not None and d.refused < d.t0 + v:
+                    broken.append((mid, d.src, d.refused - d.t0))
                 for e in ds[i + 1:]:
                     # e's claim began after d's claim returned, and d's
                     # ack succeeded: the message was gone before e began.
@@ -588,6 +630,14 @@ class Check:
             self.problems.append(
                 "delivered twice while leased: %s (%s, then %s within "
                 "%.3f s < visibility %d s)" % (m, a, b, gap, v))
+        for m, a, gap in broken[:10]:
+            self.problems.append(
+                "lease taken away early: %s (%s: its ack was refused as "
+                "stale %.3f s after the claim began < visibility %d s)" %
+                (m, a, gap, v))
+        for line in self.exec_refused[:10]:
+            self.problems.append("exec worker's ack refused (its lease is "
+                                 "extended while the command runs): " + line)
         for m in self.dup_ids[:10]:
             self.problems.append("one id reported for two bodies: %s" % m)
         inf_ends = sum(1 for ds in self.deliveries.values() for d in ds
@@ -599,6 +649,7 @@ class Check:
                 "deliveries": sum(len(x) for x in self.deliveries.values()),
                 "duplicates": dups, "lost": len(lost), "torn": len(torn),
                 "after_ack": len(late), "dup_while_leased": len(leased),
+                "lease_broken": len(broken) + len(self.exec_refused),
                 "unended_claims": inf_ends}
 
     def fsck(self):
@@ -638,13 +689,14 @@ class Check:
             "mh: total: sent %d (+%d unreported), distinct delivered %d, "
             "deliveries %d, "
             "duplicates %d, lost %d, torn %d, after-ack %d, "
-            "dup-while-leased %d, claims without end %d; %.1f msg/s sent, "
+            "dup-while-leased %d, lease-broken %d, claims without end %d; "
+            "%.1f msg/s sent, "
             "drain %.1f s" % (
                 fig["sent"], fig["unreported"], fig["delivered"],
                 fig["deliveries"],
                 fig["duplicates"], fig["lost"], fig["torn"],
                 fig["after_ack"], fig["dup_while_leased"],
-                fig["unended_claims"], fig["sent"] / secs, drained))
+                fig["lease_broken"], fig["unended_claims"], fig["sent"] / secs, drained))
         lines += ["mh: FAIL " + p for p in self.problems]
         lines.append("mh: %s" % ("FAIL" if self.problems else "PASS"))
         text = "\n".join(lines) + "\n"
@@ -657,7 +709,7 @@ class Check:
 
 def setup(a):
     bindir = os.path.abspath(a.bin)
-    subprocess.run([os.path.join(bindir, "wq-create"), "-p", "-d", a.spool,
+    subprocess.run([tool(bindir, "wq-create"), "-p", "-d", a.spool,
                     "--visibility", str(a.visibility), "--clock-skew",
                     str(a.clock_skew), "--sync", a.sync, QUEUE], check=True)
     return 0
@@ -665,8 +717,9 @@ def setup(a):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--bin", default=os.environ.get("WQ_BIN", os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")))
+    ap.add_argument("--bin", default=os.environ.get("WQ_BIN", BUILD),
+                    help="the wq commands (default $WQ_BIN, else build/); "
+                    "those missing there are taken from build/")
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("setup")
     s.add_argument("--spool", required=True)
@@ -680,6 +733,9 @@ def main():
     r.add_argument("--kill", action="store_true")
     r.add_argument("--seed", type=int, default=None)
     r.add_argument("--host", help="name in the logs (default: hostname)")
+    r.add_argument("--long-holds", action="store_true",
+                   help="lease consumers hold every message 65-95%% of "
+                   "the lease (to catch leases that end early)")
     r.add_argument("--visibility", type=int, default=2,
                    help="lease of every claim (the queue's, 2)")
     r.add_argument("--clock-skew", type=int, default=1,
