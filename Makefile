@@ -208,6 +208,11 @@ check: all $(UNIT_BINS) build/tools/jwtmint lint $(CHECK_FUZZ) $(MH_DYN)
 	PATH="$(CURDIR)/build:$$PATH" WQ_SANITIZED=$(if $(SANITIZE),1,) \
 	    bats --print-output-on-failure tests/
 
+# The multi-host harness over the Linux NFS client under qemu (not part of
+# check: it boots guests for a few minutes); tests/multihost/README.md.
+check-nfs: all
+	tests/multihost/check-nfs.sh
+
 # Fuzzing with libFuzzer (fuzz/README.md).  libwq and the parsers of
 # wq-serve are compiled again with clang's instrumentation into
 # build/fuzz/obj/, apart from the objects of the normal build.
@@ -305,5 +310,5 @@ install: all
 clean:
 	rm -rf build lib/*.o cmd/*.o serve/*.o
 
-.PHONY: all bench bench-http check demo fuzz fuzz-short fuzz-long lint install \
+.PHONY: all bench bench-http check check-nfs demo fuzz fuzz-short fuzz-long lint install \
 	clean torture tsan

@@ -307,7 +307,7 @@ class Run:
 
     def killer(self):
         while not self.stop:
-            self.pause(0.3)
+            self.pause(self.a.kill_pause)
             with self.lock:
                 live = [p for p in self.procs if p.poll() is None]
             if live:
@@ -730,7 +730,12 @@ def main():
     r.add_argument("--spool", required=True)
     r.add_argument("--log", required=True)
     r.add_argument("--seconds", type=float, default=20)
-    r.add_argument("--kill", action="store_true")
+    r.add_argument("--kill", action="store_true",
+                   help="SIGKILL a random workload process every 0 to "
+                   "--kill-pause s")
+    r.add_argument("--kill-pause", type=float, default=0.3,
+                   help="(0.3; slow machines, such as an emulated guest, "
+                   "need more, or nothing ever completes)")
     r.add_argument("--seed", type=int, default=None)
     r.add_argument("--host", help="name in the logs (default: hostname)")
     r.add_argument("--long-holds", action="store_true",
