@@ -272,6 +272,8 @@ fuzz-long:
 lint:
 	mandoc -Tlint -W warning $(MANS)
 	shellcheck -s bash completions/wq.bash tests/*.bash
+	shellcheck tests/multihost/*.sh
+	shellcheck -s bash tests/1600-multihost-gluster.bats
 	bash -n completions/wq.bash
 	zsh -n completions/_wq
 	fish -n completions/wq.fish
