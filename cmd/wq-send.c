@@ -89,6 +89,16 @@ commit(struct wq_sender *s)
 		    "message%s not sent", (unsigned long long)wq_queue_policy(
 		    wq_sender_queue(s))->max_depth, wq_sender_refused(s),
 		    wq_sender_refused(s) == 1 ? "" : "s");
+	/*
+	 * ENOENT here is not the "no such queue" of opening it: the queue
+	 * was removed meanwhile, or a file of this send vanished under it
+	 * (seen on NFS: a tmp/ file the server removed).  Say which errno,
+	 * which the line would otherwise leave out.
+	 */
+	if (rc == -1 && wqx_exit_status(saved) == EX_NOINPUT)
+		wqx_die(saved, qname, "cannot send: %s (the queue was removed, "
+		    "or a file of this send vanished, meanwhile)",
+		    strerror(saved));
 	if (rc == -1)
 		wqx_die(saved, qname, "cannot send");
 }
