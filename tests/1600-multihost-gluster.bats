@@ -12,27 +12,26 @@
 
 bats_require_minimum_version 1.5.0
 load helpers
+load gluster
 
 # A private volume and namespaces: other suites or people may have the
 # kit's default ones up.
 export SFS_NS=mh16 SFS_NET=10.216.0 SFS_ROOT=/tmp/wq-mh16-gluster
 SFS=$BATS_TEST_DIRNAME/sharedfs
+# libfaketime (host.sh -s) comes before ASan's runtime in a sanitizer build.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 MH=$BATS_TEST_DIRNAME/multihost/mh.py
 
 setup_file() {
-	[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, FUSE mounts)"
-	command -v glusterd >/dev/null || skip "glusterd missing: tests/sharedfs/gluster.sh install"
-	ip netns add "mh16-probe.$$" 2>/dev/null ||
-		skip "network namespaces are not permitted here"
-	ip netns del "mh16-probe.$$"
-	"$SFS/gluster.sh" up >&3
+	gluster_setup_file
 }
 
 teardown_file() {
-	"$SFS/gluster.sh" down
+	gluster_teardown_file
 }
 
 setup() {
+	gluster_skip
 	common_setup
 	L=$BATS_TEST_TMPDIR/logs # local: the logs must not be on the shared fs
 	mkdir -p "$L"

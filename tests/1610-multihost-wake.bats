@@ -34,10 +34,11 @@
 bats_require_minimum_version 1.5.0
 load helpers
 load serve
+load gluster
 
 : "${SFS_NS:=sfsw}" "${SFS_NET:=10.205.0}" "${SFS_ROOT:=/tmp/sharedfs-wake}"
 export SFS_NS SFS_NET SFS_ROOT
-KIT="$BATS_TEST_DIRNAME/sharedfs"
+KIT=$GLUSTER_KIT
 WAKE_BOUND=4	# s: 1 s polling + 1 s attribute cache + 2 s slack
 
 # idle: let 1.5 to 2.4 s pass.  After 1.27 s the backoff is at its 1 s
@@ -50,45 +51,16 @@ idle() {
 }
 
 # why_not: why this machine cannot run the tests (nothing if it can).
-why_not() {
-	[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces, FUSE mounts)"; return; }
-	if ! command -v glusterd >/dev/null || ! command -v glusterfs >/dev/null; then
-		echo "glusterd/glusterfs not installed (tests/sharedfs/gluster.sh install)"
-		return
-	fi
-	[ -c /dev/fuse ] || { echo "no /dev/fuse"; return; }
-	command -v curl >/dev/null || { echo "curl not installed"; return; }
-	ip netns add "$SFS_NS-probe" 2>/dev/null ||
-		{ echo "cannot create network namespaces (ip netns add)"; return; }
-	ip netns del "$SFS_NS-probe"
-}
-
-# (bats 1.8 cannot skip in setup_file: the reason is left for setup.)
 setup_file() {
-	local why
-	why=$(why_not)
-	if [ -n "$why" ]; then
-		echo "$why" >"$BATS_FILE_TMPDIR/skip"
-		return 0
-	fi
-	# from here on teardown_file takes the instance down, even half up
-	: >"$BATS_FILE_TMPDIR/ours"
-	if ! "$KIT/gluster.sh" up >"$BATS_FILE_TMPDIR/up.log" 2>&1; then
-		cat "$BATS_FILE_TMPDIR/up.log" >&2
-		false
-	fi
+	gluster_setup_file
 }
 
 teardown_file() {
-	if [ -e "$BATS_FILE_TMPDIR/ours" ]; then
-		"$KIT/gluster.sh" down
-	fi
+	gluster_teardown_file
 }
 
 setup() {
-	if [ -e "$BATS_FILE_TMPDIR/skip" ]; then
-		skip "$(cat "$BATS_FILE_TMPDIR/skip")"
-	fi
+	gluster_skip
 	common_setup
 	SA="$SFS_ROOT/a/spool"	# the spool as host A mounts it
 	SB="$SFS_ROOT/b/spool"	# ... and as host B does
