@@ -113,7 +113,7 @@ struct wq_policy {
 struct wq_host_clock {
 	char		host[WQ_HOST_MAX + 1];
 	int64_t		clock_ms;	/* its clock when it made the probe */
-	int64_t		seen_ms;	/* the file server's clock then (mtime) */
+	int64_t		seen_ms;	/* the file server's then (ctime) */
 	int64_t		offset_ms;	/* clock_ms - seen_ms */
 	int64_t		from_median_ms;	/* offset - the median of all hosts' */
 };

@@ -7,11 +7,13 @@
  * judged by another's, so the hosts must agree within the queue's
  * clock-skew.  To let wq-stat check that, every host that sends to or
  * claims from a queue on a shared filesystem leaves a probe in clock/: a
- * new file named "HOST,MS", MS being the host's clock as it made it.  The
- * file server stamps the file's mtime with its own clock when the byte in
- * it is written, so MS - mtime is the host's offset from the server, and
- * the offsets of two hosts differ by as much as their clocks do (give or
- * take the time a write takes to reach the server).
+ * file named "HOST,MS", MS being the host's clock just before it renamed
+ * the file into place.  The rename sets the file's ctime, which the file
+ * server stamps with its own clock, so MS - ctime is the host's offset
+ * from the server, and the offsets of two hosts differ by as much as
+ * their clocks do, give or take the time a rename takes to reach the
+ * server.  (Not the mtime, stamped when the file's byte is written: a
+ * client may send that write late, at close, after several other calls.)
  *
  * A probe is never rewritten: a newer one is made and the older ones of
  * the host are removed, so a reader never sees a file change under it.
@@ -101,32 +103,37 @@ remove_own(int dirfd, const char *name, void *arg)
 }
 
 /*
- * A new probe "HOST,now": written under a dot name (readers skip those),
- * then renamed into place, so that it appears with the mtime the server
- * stamped on its byte (an NFSv4 exclusive create leaves a verifier in the
- * mtime for a moment); then the host's older probes go.
+ * A new probe: written under a dot name (readers skip those), then, with
+ * the host's clock read at the last moment, renamed to "HOST,MS"; then
+ * the host's older probes go.  The file's ctime is the server's clock at
+ * the rename.
  */
 static void
-probe_write(const struct wq_queue *q, int dfd, struct own_probes *o,
-    int64_t now)
+probe_write(const struct wq_queue *q, int dfd, struct own_probes *o)
 {
 	char name[WQ_HOST_MAX + 32], tmp[WQ_HOST_MAX + 48];
+	int64_t ms;
 	int fd, ok;
 
-	snprintf(name, sizeof(name), "%s,%" PRId64, o->host, now);
-	snprintf(tmp, sizeof(tmp), ".%s.%08x", name, arc4random());
+	snprintf(tmp, sizeof(tmp), ".%s,%" PRId64 ".%08x", o->host,
+	    wq_now_ms(), arc4random());
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0666);
 	if (fd == -1)
 		return;
 	wq_share_file(q, fd);
 	ok = write(fd, "\n", 1) == 1;
-	if (close(fd) == -1 || !ok || renameat(dfd, tmp, dfd, name) == -1) {
-		(void)unlinkat(dfd, tmp, 0);
-		return;
-	}
-	o->keep = now;
+	if (close(fd) == -1 || !ok)
+		goto fail;
+	ms = wq_now_ms();
+	snprintf(name, sizeof(name), "%s,%" PRId64, o->host, ms);
+	if (renameat(dfd, tmp, dfd, name) == -1)
+		goto fail;
+	o->keep = ms;
 	(void)wq_walk_dir(dfd, 1, remove_own, o);
+	return;
+fail:
+	(void)unlinkat(dfd, tmp, 0);
 }
 
 /*
@@ -152,7 +159,7 @@ wq_clock_note(struct wq_queue *q, int64_t now)
 	if (wq_walk_dir(dfd, 0, find_own, &o) == 0 &&
 	    (o.newest < 0 || now - o.newest >= PROBE_EVERY_MS ||
 	    o.newest > now))
-		probe_write(q, dfd, &o, now);
+		probe_write(q, dfd, &o);
 	close(dfd);
 }
 
@@ -175,8 +182,8 @@ collect(int dirfd, const char *name, void *arg)
 	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
 	    !S_ISREG(st.st_mode))
 		return 0;	/* foreign, or removed by its host meanwhile */
-	c.seen_ms = (int64_t)st.st_mtim.tv_sec * 1000 +
-	    st.st_mtim.tv_nsec / 1000000;
+	c.seen_ms = (int64_t)st.st_ctim.tv_sec * 1000 +
+	    st.st_ctim.tv_nsec / 1000000;
 	c.offset_ms = c.clock_ms - c.seen_ms;
 	for (i = 0; i < l->n; i++)
 		if (strcmp(l->h[i].host, c.host) == 0) {
