@@ -49,10 +49,23 @@ if [ "$mode" = kill ]; then
 		[ $n -gt 2000 ] && break
 		sleep 0.01
 	done
+	say "killing host B"
 	kill -KILL "$pb"
 	wait "$pb"
-	# the PID namespace dies with its init; wait until B's python is gone
-	while pgrep -f "mh.py run --spool /mnt/b/$spool" >/dev/null; do sleep 0.1; done
+	# the PID namespace dies with its init; wait until B's python is gone,
+	# for a minute at most: a process that outlives SIGKILL that long is
+	# stuck in the kernel, and what it waits in is the finding
+	n=0
+	while pgrep -f "mh.py run --spool /mnt/b/$spool" >/dev/null; do
+		n=$((n + 1))
+		if [ $n -gt 600 ]; then
+			say "host B's processes outlived SIGKILL by a minute:"
+			ps -eo pid,stat,wchan:32,args | awk 'NR == 1 || $2 ~ /D/ || /mh.py|wq-/'
+			echo "$label: mh: FAIL host B's processes outlived SIGKILL" >>/mnt/out/summary.txt
+			exit 1
+		fi
+		sleep 0.1
+	done
 	python3 "$mh" mark --log "$log/b"
 	say "host B killed mid-claim ($([ $n -le 2000 ] && echo yes || echo "no claim seen"))"
 else
