@@ -111,8 +111,6 @@ list_top(struct wq_consumer *c, int fresh, int *top)
 		c->top_dir = NULL;
 	}
 	if (c->top_dir == NULL) {
-		if (fresh)
-			wq_dir_refresh(c->q->newfd);
 		if ((fd = openat(c->q->newfd, ".", O_RDONLY | O_DIRECTORY |
 		    O_CLOEXEC)) == -1)
 			goto gone;

@@ -4,7 +4,6 @@
  * directory listings and the local/remote test that decides between
  * inotify and polling.
  */
-#include <sys/stat.h>
 #include <sys/statfs.h>
 
 #include <dirent.h>
@@ -80,27 +79,8 @@ wq_is_temp_name(const char *name)
 }
 
 /*
- * Make the next listing of a directory current.  An NFS or FUSE client
- * serves a directory's listing from its cache until the directory's
- * attributes are revalidated, which NFS does only every acdirmin (30 s)
- * to acdirmax seconds: a message another host filed meanwhile would stay
- * unseen that long.  A forced statx asks the server now, and a changed
- * directory drops its cached listing.  On a local file system it is a
- * plain statx.
- */
-void
-wq_dir_refresh(int dirfd)
-{
-	struct statx stx;
-
-	(void)statx(dirfd, "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC,
-	    STATX_MTIME | STATX_CTIME, &stx);
-}
-
-/*
  * Call fn for each name in a directory (dot names too if dots), without
  * keeping the listing: for directories of millions.  fn returns -1 to stop.
- * The listing is made current first (wq_dir_refresh).
  */
 int
 wq_walk_dir(int dirfd, int dots, int (*fn)(int, const char *, void *),
@@ -110,7 +90,6 @@ wq_walk_dir(int dirfd, int dots, int (*fn)(int, const char *, void *),
 	struct dirent *de;
 	int fd, rc = 0, saved;
 
-	wq_dir_refresh(dirfd);
 	if ((fd = dup(dirfd)) == -1)
 		return -1;
 	if ((d = fdopendir(fd)) == NULL) {

@@ -137,7 +137,6 @@ int64_t	 wq_now_us(void);
 /* lib/fsutil.c */
 int	 wq_write_all(int fd, const void *, size_t);
 int	 wq_fsync_dir(int fd);
-void	 wq_dir_refresh(int dirfd);
 int	 wq_fs_is_remote(int fd);
 int	 wq_list_dir(int dirfd, char ***names, size_t *count);
 int	 wq_is_temp_name(const char *);
