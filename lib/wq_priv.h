@@ -232,6 +232,7 @@ int	 wq_with_lease(struct wq_queue *, const char *receipt, wq_lease_op *,
 	    void *);
 int	 wq_quarantine(struct wq_queue *, int dirfd, const char *name);
 int	 wq_promote_expired(struct wq_queue *, int64_t now, int64_t *next);
+
 /* lib/stat.c */
 int	 wq_tmp_stale(const char *name, const struct stat *, time_t cutoff);
 
