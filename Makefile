@@ -216,7 +216,7 @@ demo: all
 check: all $(UNIT_BINS) $(DYN_CMDS) build/tools/jwtmint lint
 	prove $(UNIT_BINS)
 	PATH="$(CURDIR)/build:$$PATH" WQ_SANITIZED=$(if $(SANITIZE),1,) \
-	    bats --print-output-on-failure tests/
+	    bats --timing --print-output-on-failure tests/
 
 # The multi-host harness over the Linux NFS client under qemu (not part of
 # check: it boots guests for a few minutes); tests/multihost/README.md.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
 # Injected I/O faults: tests/tools/fault-sweep fails each file-system call
-# of a command in turn (strace -e inject, EIO, every other call of each
+# of a command in turn (strace -e inject, EIO, every third call of each
 # kind and the last, to keep make check short; ENOSPC for real is
 # tests/1540-full-disk.bats) and checks what the SPEC promises of a failure: exit 74
 # with one line `wq-CMD: QUEUE: ...`, no visible message that was not
@@ -41,7 +41,7 @@ sweep() {
 	for s in "$@"; do
 		args+=(-s "$s")
 	done
-	run --separate-stderr "$SWEEP" --errnos EIO --sample 2 "${args[@]}"
+	run --separate-stderr "$SWEEP" --errnos EIO --sample 3 "${args[@]}"
 	printf '%s\n' "$output"
 	[ "$status" -eq 0 ] || fail "$(printf '%s\n' "$stderr" | head -n 60)"
 	[[ ${lines[-1]} == "fault-sweep: "*", 0 defects" ]] ||

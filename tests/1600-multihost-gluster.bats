@@ -93,10 +93,10 @@ assert_clean() {
 	[[ $output == *"mh: PASS"* ]]
 }
 
-@test "gluster: two hosts sending and receiving at once for 8 s lose nothing and never deliver an id twice while leased" {
+@test "gluster: two hosts sending and receiving at once for 6 s lose nothing and never deliver an id twice while leased" {
 	"$MH" setup --spool "$SFS_ROOT/a/s1" --visibility 2 --clock-skew 1
-	start_host a s1 8
-	start_host b s1 8
+	start_host a s1 6
+	start_host b s1 6
 	wait_host a
 	wait_host b
 	check_spool s1
@@ -112,8 +112,8 @@ assert_clean() {
 	# hand them out again early but for the clock-skew allowance.
 	use_dyn
 	"$MH" setup --spool "$SFS_ROOT/a/s2" --visibility 2 --clock-skew 1
-	start_host a s2 8
-	start_host b s2 8 -s +0.8s --
+	start_host a s2 6
+	start_host b s2 6 -s +0.8s --
 	wait_host a
 	wait_host b
 	check_spool s2
