@@ -220,7 +220,7 @@ test_note(void)
 	snprintf(name, sizeof(name), ".%s,%lld.0000abcd", me, first - 5000);
 	plant_name("q", name);
 	q->clock_noted_ms = 0;
-	wq_clock_note(q, now + 60000);
+	wq_clock_note(q, first + 60000);	/* a minute after the probe */
 	is_int(own_probes("q", me, &ms), 1, "replaced after a minute");
 	ok(ms >= first && probe_ino(me, ms) != ino, "by a new file");
 	is_int(own_probes("q", "other", &ms), 1, "other hosts' are left alone");
