@@ -166,24 +166,6 @@ test_create_exists(void)
 	wq_spool_close(s);
 }
 
-/* Names of a directory under tap_dir that are links to old policies. */
-static size_t
-old_policies(const char *rel)
-{
-	char path[4096];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d;
-
-	if ((d = opendir(t_path(path, "%s", rel))) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, ".policy.old.", 12) == 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
 static void
 test_create_update(void)
 {
@@ -226,7 +208,8 @@ test_create_update(void)
 	/* Each update linked the policy it replaced into tmp/ (for readers
 	 * on other hosts, for a minute): nothing else is left there. */
 	is_int(t_count("q/tmp"), 3, "three replaced policies kept");
-	is_int(old_policies("q/tmp"), 3, "all of them .policy.old.*");
+	is_int(t_count_prefix("q/tmp", ".policy.old."), 3,
+	    "all of them .policy.old.*");
 	is_int(t_count(""), 1, "no half-made queue left in the spool");
 
 	ok(wq_queue_create(s, "new", &upd, WQ_POL_VISIBILITY,

@@ -396,9 +396,10 @@ t_list(const char *rel, char names[][256], size_t max)
 	return n;
 }
 
-/* How many names a directory under tap_dir holds (dot names too). */
+/* How many names a directory under tap_dir holds that start with prefix
+ * (dot names too). */
 static inline size_t
-t_count(const char *rel)
+t_count_prefix(const char *rel, const char *prefix)
 {
 	char path[4096];
 	struct dirent *de;
@@ -409,10 +410,18 @@ t_count(const char *rel)
 		return 0;
 	while ((de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
+		    strcmp(de->d_name, "..") != 0 &&
+		    strncmp(de->d_name, prefix, strlen(prefix)) == 0)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* How many names a directory under tap_dir holds (dot names too). */
+static inline size_t
+t_count(const char *rel)
+{
+	return t_count_prefix(rel, "");
 }
 
 /* Write a whole file under tap_dir. */
