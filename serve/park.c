@@ -308,13 +308,13 @@ serve_hubs(int64_t now)
 
 		if (beat)
 			wqs_hub_heartbeat(h);
-		if (turns[i].pump || wqs_hub_due(h, now) <= now) {
+		if (turns[i].pump || wqs_hub_due(h) <= now) {
 			if (wqs_hub_pump(h) > 0) {
 				soonest = now;	/* more may be waiting */
 				continue;
 			}
 		}
-		if ((due = wqs_hub_due(h, now)) < soonest)
+		if ((due = wqs_hub_due(h)) < soonest)
 			soonest = due;
 	}
 	if (wqs.cfg.heartbeat && next_heartbeat < soonest)

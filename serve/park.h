@@ -32,7 +32,7 @@ void	 wqs_conns_resume(struct conns *);
 
 /* stream.c, for park.c's thread */
 int	 wqs_hub_pump(struct wqs_hub *);
-int64_t	 wqs_hub_due(struct wqs_hub *, int64_t now);
+int64_t	 wqs_hub_due(struct wqs_hub *);
 void	 wqs_hub_heartbeat(struct wqs_hub *);
 void	 wqs_hub_end(struct wqs_hub *, struct conns *);
 void	 wqs_hub_free(struct wqs_hub *);

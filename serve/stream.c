@@ -168,9 +168,8 @@ wqs_hub_pump(struct wqs_hub *h)
  * backoff away from now, and never come.
  */
 int64_t
-wqs_hub_due(struct wqs_hub *h, int64_t now)
+wqs_hub_due(struct wqs_hub *h)
 {
-	(void)now;
 	if (listeners(h) == 0)
 		return INT64_MAX;
 	return h->due;
