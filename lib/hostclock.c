@@ -122,7 +122,7 @@ probe_write(const struct wq_queue *q, int dfd, struct own_probes *o)
 	if (fd == -1)
 		return;
 	wq_share_file(q, fd);
-	ok = write(fd, "\n", 1) == 1;
+	ok = wq_write_all(fd, "\n", 1) == 0;
 	if (close(fd) == -1 || !ok)
 		goto fail;
 	ms = wq_now_ms();

@@ -316,10 +316,11 @@ keep_old_policy(int dirfd)
 	if ((tmpfd = openat(dirfd, "tmp", O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return;
-	(void)wq_walk_dir(tmpfd, 1, prune_old_policy, &now);
 	snprintf(old, sizeof(old), ".policy.old.%lld.%08x", (long long)now,
 	    arc4random());
-	(void)linkat(dirfd, "policy", tmpfd, old, 0);
+	/* No policy yet (a queue being made): nothing to keep or prune. */
+	if (linkat(dirfd, "policy", tmpfd, old, 0) == 0)
+		(void)wq_walk_dir(tmpfd, 1, prune_old_policy, &now);
 	close(tmpfd);
 }
 
