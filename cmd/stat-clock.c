@@ -14,16 +14,12 @@
 #include "common.h"
 #include "stat.h"
 
-/* Best effort: a queue whose clock/ cannot be read shows no hosts. */
+/* Best effort: a queue whose clock/ cannot be read shows no hosts
+ * (wq_queue_clocks leaves none when it fails). */
 void
 stat_clocks_load(struct row *r, struct wq_queue *q)
 {
-	if (wq_queue_clocks(q, &r->clocks, &r->nclocks,
-	    &r->clock_spread_ms) == -1) {
-		r->clocks = NULL;
-		r->nclocks = 0;
-		r->clock_spread_ms = 0;
-	}
+	(void)wq_queue_clocks(q, &r->clocks, &r->nclocks, &r->clock_spread_ms);
 }
 
 void
