@@ -22,14 +22,6 @@ SFS=$BATS_TEST_DIRNAME/sharedfs
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 MH=$BATS_TEST_DIRNAME/multihost/mh.py
 
-setup_file() {
-	gluster_setup_file
-}
-
-teardown_file() {
-	gluster_teardown_file
-}
-
 setup() {
 	gluster_skip
 	common_setup

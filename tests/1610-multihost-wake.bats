@@ -50,15 +50,6 @@ idle() {
 	sleep "$IDLED"
 }
 
-# why_not: why this machine cannot run the tests (nothing if it can).
-setup_file() {
-	gluster_setup_file
-}
-
-teardown_file() {
-	gluster_teardown_file
-}
-
 setup() {
 	gluster_skip
 	common_setup

@@ -2,8 +2,9 @@
 # shellcheck shell=bash
 #
 # A private GlusterFS volume for one bats file (tests/sharedfs/gluster.sh),
-# set up in setup_file and taken down in teardown_file; the file sets
-# SFS_NS, SFS_NET and SFS_ROOT first, so that files never share one.
+# set up in setup_file and taken down in teardown_file, which loading this
+# defines; the file sets SFS_NS, SFS_NET and SFS_ROOT first, so that files
+# never share one.
 # bats 1.8 fails a file whose setup_file skips, so the reason to skip is
 # kept in $BATS_FILE_TMPDIR/skip and gluster_skip (in setup) skips each
 # test; in CI, where .ci/run installs everything, it fails instead.
@@ -23,7 +24,7 @@ gluster_why_not() {
 	ip netns del "$SFS_NS-probe"
 }
 
-gluster_setup_file() {
+setup_file() {
 	local why
 	why=$(gluster_why_not)
 	if [ -n "$why" ]; then
@@ -38,7 +39,7 @@ gluster_setup_file() {
 	fi
 }
 
-gluster_teardown_file() {
+teardown_file() {
 	if [ -e "$BATS_FILE_TMPDIR/ours" ]; then
 		"$GLUSTER_KIT/gluster.sh" down
 	fi
