@@ -577,15 +577,16 @@ class Torture:
     def sabotage(self):
         """Harm one ready message of queue batch, to show that the
         checker sees it: delete it (lose) or change its last byte (tear).
-        One more message is sent first, so that one is ready however fast
-        the consumers were."""
+        The message harmed is one sent now, after every consumer has
+        stopped: one that was delivered before and came back after its
+        lease would be neither lost nor torn in the ledger."""
         n = self.numbers(1)
         mid = self.run_tool("wq-send", "batch", body(n)).decode().strip()
         self.ledger.send("batch", mid, n)
         for d, _, files in os.walk(os.path.join(self.spool, "batch", "new")):
             for name in files:
-                # A message reported sent: new/.../RR.ID,COUNT,... (wq.5)
-                if ("batch", name[3:].split(",")[0]) not in self.ledger.sent:
+                # Its file: new/.../RR.ID,COUNT,... (wq.5)
+                if name[3:].split(",")[0] != mid:
                     continue
                 path = os.path.join(d, name)
                 if self.args.sabotage == "lose":
@@ -597,7 +598,7 @@ class Torture:
                         f.seek(-1, os.SEEK_END)
                         f.write(b"?" if last != b"?" else b"!")
                 return
-        sys.exit("torture: --sabotage: no ready message in batch")
+        sys.exit("torture: --sabotage: %s is not ready in batch" % mid)
 
     def main(self):
         self.setup()
