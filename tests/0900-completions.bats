@@ -9,8 +9,7 @@
 # other always.
 
 bats_require_minimum_version 1.5.0
-load /usr/lib/bats/bats-support/load
-load /usr/lib/bats/bats-assert/load
+load bats-libs
 
 CMDS="wq-create wq-send wq-recv wq-ack wq-stat wq-rm wq-redrive wq-fsck"
 TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"

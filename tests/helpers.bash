@@ -8,9 +8,7 @@
 # command.  Synchronisation is done with wait_for (a polling helper with a
 # deadline) or with wq-recv -w, never with bare sleeps.
 
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-load '/usr/lib/bats/bats-file/load'
+load bats-libs
 
 BUILD_DIR="$(cd "$BATS_TEST_DIRNAME/.." && pwd)/build"
 
