@@ -217,6 +217,27 @@ put_perf(FILE *fp, const struct thresholds *th, const struct row *r,
 	}
 }
 
+/*
+ * Hosts whose clocks differ by more than the queue's clock-skew can take
+ * each other's leases early, whatever the counts: a WARNING of its own,
+ * as wq-stat's warning on standard error is outside plugin mode.
+ */
+static int
+clock_warning(const struct row *r, FILE *text)
+{
+	char spread[32];
+
+	if (!stat_clocks_off(r))
+		return 0;
+	if (ftell(text) > 0)
+		fputs(", ", text);
+	stat_seconds(spread, sizeof(spread), r->clock_spread_ms);
+	put_clean(text, r->name, 0);
+	fprintf(text, " clocks differ by %s (clock-skew %" PRIu32 " s)",
+	    spread + 1, r->pol.clock_skew);
+	return 1;
+}
+
 /* Check one queue: its problems to text, its perfdata to perf. */
 static enum state
 check_row(const struct thresholds *th, const struct row *r, int64_t now,
@@ -241,6 +262,8 @@ check_row(const struct thresholds *th, const struct row *r, int64_t now,
 		}
 		put_perf(perf, th, r, f, v);
 	}
+	if (clock_warning(r, text) && worst < ST_WARNING)
+		worst = ST_WARNING;
 	return worst;
 }
 

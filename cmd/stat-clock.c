@@ -38,8 +38,8 @@ stat_clocks_off(const struct row *r)
 }
 
 /* "+1.2 s" for milliseconds. */
-static void
-seconds(char *buf, size_t len, int64_t ms)
+void
+stat_seconds(char *buf, size_t len, int64_t ms)
 {
 	int64_t a = ms < 0 ? -ms : ms;
 
@@ -63,12 +63,12 @@ stat_clocks_warn(const struct snapshot *sn)
 		for (j = 0; j < r->nclocks; j++) {
 			const struct wq_host_clock *h = &r->clocks[j];
 
-			seconds(spread, sizeof(spread), h->from_median_ms);
+			stat_seconds(spread, sizeof(spread), h->from_median_ms);
 			snprintf(one, sizeof(one), "%s%s %s", j ? ", " : "",
 			    h->host, spread);
 			strlcat(list, one, sizeof(list));
 		}
-		seconds(spread, sizeof(spread), r->clock_spread_ms);
+		stat_seconds(spread, sizeof(spread), r->clock_spread_ms);
 		wqx_warn(0, r->name, "warning: the clocks of its hosts differ "
 		    "by %s, more than its clock-skew of %" PRIu32 " s (%s, "
 		    "from their median); leases may be taken too early",

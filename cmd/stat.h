@@ -64,6 +64,7 @@ json_t	*stat_row_json(const struct row *, int64_t now);
 void	 stat_clocks_load(struct row *, struct wq_queue *);
 void	 stat_clocks_free(struct row *);
 int	 stat_clocks_off(const struct row *);
+void	 stat_seconds(char *, size_t, int64_t);
 void	 stat_clocks_warn(const struct snapshot *);
 json_t	*stat_clocks_json(const struct row *);
 

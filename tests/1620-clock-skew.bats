@@ -121,10 +121,19 @@ probes() {
 	(( beta - alpha > 2500 && beta - alpha < 3500 )) || fail "alpha $alpha, beta $beta"
 	run -0 --separate-stderr wq-stat --prom q
 	assert_line --regexp '^wq_host_clock_offset_seconds\{queue="q",host="beta"\} (2\.9|3\.0)[0-9]{2}$'
+	# A monitoring plugin: WARNING whatever the counts, unless worse.
+	run -1 wq-stat --warn 'ready>100' q
+	[[ $output =~ ^"WQ WARNING - q clocks differ by "(2\.9|3\.0)" s (clock-skew 1 s) | ready_q=2;100 " ]] ||
+		fail "$output"
+	run -2 wq-stat --crit 'ready>1' q
+	[[ $output == "WQ CRITICAL - q ready=2 (ready>1), q clocks differ by "* ]] ||
+		fail "$output"
 	# Within the bound: no warning.
 	run -0 wq-create -u --clock-skew 4 q
 	run -0 --separate-stderr wq-stat q
 	assert_equal "$stderr" ""
+	run -0 wq-stat --warn 'ready>100' q
+	assert_output --partial "WQ OK - 1 queue |"
 	# One host alone never disagrees.
 	wq-create --clock-skew 1 solo
 	run -0 on beta +3 wq-send solo one
