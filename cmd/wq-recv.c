@@ -435,15 +435,46 @@ sleep_until(int64_t until, const sigset_t *mask)
 	(void)ppoll(NULL, 0, &ts, mask);
 }
 
+/*
+ * Claim a message and start the command on it in a free slot.  1: started;
+ * 0: nothing claimable; -1: the message claimed was corrupt and has been
+ * moved away (claim again).
+ */
+static int
+start_next(struct wq_consumer *c, struct job *jobs, const struct opts *o,
+    const sigset_t *origmask)
+{
+	struct wq_msg *m;
+	uint32_t i;
+	off_t off;
+
+	if (wq_claim(c, &m) == -1) {
+		if (errno != ENOMSG)
+			claim_failed(c);
+		return 0;
+	}
+	/* Decode a compressed body before the fork. */
+	if (wq_msg_body_fd(m, &off) == -1) {
+		if (errno != EBADMSG)
+			wqx_die(errno, qname, "cannot read message %s",
+			    wq_msg_id(m));
+		corrupt(m);
+		return -1;
+	}
+	for (i = 0; jobs[i].pid != 0; i++)
+		;
+	spawn(&jobs[i], m, o->command, origmask);
+	return 1;
+}
+
 static int
 run_exec(struct wq_consumer *c, const struct opts *o, int64_t until)
 {
 	struct job *jobs;
-	struct wq_msg *m;
 	sigset_t block, origmask;
-	uint32_t got = 0, running = 0, i, vis;
+	uint32_t got = 0, running = 0, vis;
 	int64_t next_extend;
-	off_t off;
+	int r;
 
 	if (!command_exists(o->command[0]))
 		wqx_die(EINVAL, qname, "%s: command not found", o->command[0]);
@@ -460,35 +491,23 @@ run_exec(struct wq_consumer *c, const struct opts *o, int64_t until)
 		next_extend = extend_leases(jobs, o, vis);
 		if (!o->follow && running == 0 && got >= o->count)
 			break;
-		if (running < o->jobs && (o->follow || got < o->count)) {
-			if (wq_claim(c, &m) == 0) {
-				/* Decode a compressed body before the fork. */
-				if (wq_msg_body_fd(m, &off) == -1) {
-					if (errno != EBADMSG)
-						wqx_die(errno, qname, "cannot "
-						    "read message %s",
-						    wq_msg_id(m));
-					corrupt(m);
-					continue;
-				}
-				for (i = 0; jobs[i].pid != 0; i++)
-					;
-				spawn(&jobs[i], m, o->command, &origmask);
-				got++;
-				continue;
-			}
-			if (errno != ENOMSG)
-				claim_failed(c);
-			/* Nothing ready: done, unless still willing to wait. */
-			if (running == 0 && !o->follow &&
-			    (got > 0 || wq_now_ms() >= until))
-				break;
-			if (wq_consumer_wait(c, got > 0 && !o->follow ?
-			    next_extend : (until < next_extend ? until :
-			    next_extend), &origmask) == -1)
-				wqx_die(errno, qname, "cannot wait");
-		} else
+		if (running == o->jobs || (!o->follow && got >= o->count)) {
 			sleep_until(next_extend, &origmask);
+			continue;
+		}
+		if ((r = start_next(c, jobs, o, &origmask)) != 0) {
+			if (r > 0)
+				got++;
+			continue;
+		}
+		/* Nothing ready: done, unless still willing to wait. */
+		if (running == 0 && !o->follow &&
+		    (got > 0 || wq_now_ms() >= until))
+			break;
+		if (wq_consumer_wait(c, got > 0 && !o->follow ? next_extend :
+		    (until < next_extend ? until : next_extend), &origmask)
+		    == -1)
+			wqx_die(errno, qname, "cannot wait");
 	}
 	free(jobs);
 	return got > 0 ? 0 : EX_NEGATIVE;
