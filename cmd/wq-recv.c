@@ -73,7 +73,16 @@ struct job {
 	int		 lost;	/* the lease could not be extended */
 };
 
+/* What exec mode changes of the signal state, to give the commands back. */
+struct sigsave {
+	sigset_t	 mask;
+	struct sigaction term, intr;
+};
+
 static const char *qname;
+
+/* SIGTERM and SIGINT received in exec mode (see heed_signals). */
+static volatile sig_atomic_t stop_signals;
 
 /* Write one message in the chosen form; 0 when all of it was written. */
 static int
@@ -208,6 +217,68 @@ on_sigchld(int sig)
 	(void)sig;
 }
 
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	if (stop_signals < SIG_ATOMIC_MAX)
+		stop_signals++;
+}
+
+/*
+ * Count sig with on_stop, unless it was ignored from the start (as a
+ * shell does with SIGINT for a background job): then it stays ignored.
+ */
+static void
+catch_stop(int sig, struct sigaction *old)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	/* One handler at a time: the count is not incremented atomically. */
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGTERM);
+	sigaddset(&sa.sa_mask, SIGINT);
+	if (sigaction(sig, NULL, old) == 0 && old->sa_handler != SIG_IGN)
+		(void)sigaction(sig, &sa, NULL);
+}
+
+/*
+ * Exec mode: SIGCHLD, SIGTERM and SIGINT are blocked but while waiting in
+ * ppoll, so their handlers never interrupt a claim or an ack, and a
+ * signal sent while the loop was busy ends the next wait at once.
+ */
+static void
+catch_signals(struct sigsave *ss)
+{
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &ss->mask);
+	signal(SIGCHLD, on_sigchld);
+	catch_stop(SIGTERM, &ss->term);
+	catch_stop(SIGINT, &ss->intr);
+}
+
+/*
+ * The command gets the signal state wq-recv was started with.  The
+ * dispositions go back first: a signal that comes before exec then waits
+ * for the mask and acts on the command, instead of running our handler in
+ * the child, where it would be lost.
+ */
+static void
+restore_signals(const struct sigsave *ss)
+{
+	signal(SIGCHLD, SIG_DFL);
+	(void)sigaction(SIGTERM, &ss->term, NULL);
+	(void)sigaction(SIGINT, &ss->intr, NULL);
+	sigprocmask(SIG_SETMASK, &ss->mask, NULL);
+}
+
 /* Is the command there to run?  Checked before any message is claimed. */
 static int
 command_exists(const char *cmd)
@@ -303,7 +374,7 @@ child(struct wq_msg *m, char **command)
 
 static void
 spawn(struct job *j, struct wq_msg *m, char **command,
-    const sigset_t *origmask)
+    const struct sigsave *ss)
 {
 	pid_t pid;
 
@@ -313,8 +384,7 @@ spawn(struct job *j, struct wq_msg *m, char **command,
 		wqx_die(errno, qname, "cannot start %s", command[0]);
 	}
 	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, origmask, NULL);
-		signal(SIGCHLD, SIG_DFL);
+		restore_signals(ss);
 		child(m, command);
 	}
 	j->pid = pid;
@@ -435,15 +505,93 @@ sleep_until(int64_t until, const sigset_t *mask)
 	(void)ppoll(NULL, 0, &ts, mask);
 }
 
+/*
+ * Run the handlers of signals that came while they were blocked.  The
+ * loop waits in ppoll only when it has nothing to claim or no free slot;
+ * without this it would start up to -j more commands after a stop signal.
+ */
+static void
+take_signals(const sigset_t *mask)
+{
+	const struct timespec zero = { 0, 0 };
+
+	(void)ppoll(NULL, 0, &zero, mask);
+}
+
+/* Their messages are released as they die, as for any killed command. */
+static void
+terminate_jobs(const struct job *jobs, const struct opts *o)
+{
+	uint32_t i;
+
+	for (i = 0; i < o->jobs; i++)
+		if (jobs[i].pid != 0)
+			(void)kill(jobs[i].pid, SIGTERM);
+}
+
+/*
+ * Act on the stop signals that came since the last call; *seen counts
+ * those already acted on.  The first one stops the claims, and the
+ * running commands are waited for; each one after it forwards SIGTERM to
+ * the commands still running.  Returns whether to stop.
+ */
+static int
+heed_signals(const struct job *jobs, const struct opts *o, uint32_t running,
+    int *seen)
+{
+	int n = stop_signals;
+
+	if (n == *seen)
+		return n > 0;
+	if (*seen == 0 && running > 0)
+		wqx_warn(0, qname, "stopping; waiting for %" PRIu32
+		    " command%s", running, running == 1 ? "" : "s");
+	if (n > 1)
+		terminate_jobs(jobs, o);
+	*seen = n;
+	return 1;
+}
+
+/*
+ * Claim a message and start the command on it in a free slot.  1: started;
+ * 0: nothing claimable; -1: the message claimed was corrupt and has been
+ * moved away (claim again).
+ */
+static int
+start_next(struct wq_consumer *c, struct job *jobs, const struct opts *o,
+    const struct sigsave *ss)
+{
+	struct wq_msg *m;
+	uint32_t i;
+	off_t off;
+
+	if (wq_claim(c, &m) == -1) {
+		if (errno != ENOMSG)
+			claim_failed(c);
+		return 0;
+	}
+	/* Decode a compressed body before the fork. */
+	if (wq_msg_body_fd(m, &off) == -1) {
+		if (errno != EBADMSG)
+			wqx_die(errno, qname, "cannot read message %s",
+			    wq_msg_id(m));
+		corrupt(m);
+		return -1;
+	}
+	for (i = 0; jobs[i].pid != 0; i++)
+		;
+	spawn(&jobs[i], m, o->command, ss);
+	return 1;
+}
+
 static int
 run_exec(struct wq_consumer *c, const struct opts *o, int64_t until)
 {
 	struct job *jobs;
-	struct wq_msg *m;
-	sigset_t block, origmask;
-	uint32_t got = 0, running = 0, i, vis;
+	struct sigsave ss;
+	uint32_t got = 0, running, vis;
 	int64_t next_extend;
-	off_t off;
+	int r, seen = 0, stopping, enough;
 
 	if (!command_exists(o->command[0]))
 		wqx_die(EINVAL, qname, "%s: command not found", o->command[0]);
@@ -451,47 +599,39 @@ run_exec(struct wq_consumer *c, const struct opts *o, int64_t until)
 		wqx_die(errno, qname, "cannot start");
 	vis = o->visibility ? o->visibility :
 	    wq_queue_policy(wq_consumer_queue(c))->visibility;
-	signal(SIGCHLD, on_sigchld);
-	sigemptyset(&block);
-	sigaddset(&block, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &block, &origmask);
+	catch_signals(&ss);
 	for (;;) {
+		take_signals(&ss.mask);
 		running = reap(jobs, o);
 		next_extend = extend_leases(jobs, o, vis);
-		if (!o->follow && running == 0 && got >= o->count)
+		stopping = heed_signals(jobs, o, running, &seen);
+		enough = !o->follow && got >= o->count;
+		if (running == 0 && (stopping || enough))
 			break;
-		if (running < o->jobs && (o->follow || got < o->count)) {
-			if (wq_claim(c, &m) == 0) {
-				/* Decode a compressed body before the fork. */
-				if (wq_msg_body_fd(m, &off) == -1) {
-					if (errno != EBADMSG)
-						wqx_die(errno, qname, "cannot "
-						    "read message %s",
-						    wq_msg_id(m));
-					corrupt(m);
-					continue;
-				}
-				for (i = 0; jobs[i].pid != 0; i++)
-					;
-				spawn(&jobs[i], m, o->command, &origmask);
+		if (stopping || enough || running == o->jobs) {
+			sleep_until(next_extend, &ss.mask);
+			continue;
+		}
+		if ((r = start_next(c, jobs, o, &ss)) != 0) {
+			if (r > 0)
 				got++;
-				continue;
-			}
-			if (errno != ENOMSG)
-				claim_failed(c);
-			/* Nothing ready: done, unless still willing to wait. */
-			if (running == 0 && !o->follow &&
-			    (got > 0 || wq_now_ms() >= until))
-				break;
-			if (wq_consumer_wait(c, got > 0 && !o->follow ?
-			    next_extend : (until < next_extend ? until :
-			    next_extend), &origmask) == -1)
-				wqx_die(errno, qname, "cannot wait");
-		} else
-			sleep_until(next_extend, &origmask);
+			continue;
+		}
+		/* Nothing ready: done, unless still willing to wait. */
+		if (running == 0 && !o->follow &&
+		    (got > 0 || wq_now_ms() >= until))
+			break;
+		if (wq_consumer_wait(c, got > 0 && !o->follow ? next_extend :
+		    (until < next_extend ? until : next_extend), &ss.mask)
+		    == -1)
+			wqx_die(errno, qname, "cannot wait");
 	}
 	free(jobs);
-	return got > 0 ? 0 : EX_NEGATIVE;
+	/*
+	 * A follower has no count to reach: stopped by a signal it did its
+	 * job, and systemd takes any other status for a failure.
+	 */
+	return got > 0 || o->follow ? 0 : EX_NEGATIVE;
 }
 
 static void

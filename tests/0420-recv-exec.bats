@@ -194,3 +194,192 @@ setup() {
 	assert_equal "$(grep -c 'cannot extend lease' <<<"$stderr")" 1
 	assert_stat q 0 0 0
 }
+
+# A stop signal in exec mode (SIGTERM, SIGINT): no more claims, the running
+# commands are waited for and their messages settled as usual.  The
+# commands below announce themselves in $D/started.ID, which holds their
+# pid, and wait for $D/go (at most 10 s, so that nothing lingers if
+# wq-recv lets them down).
+WAIT_GO='echo $$ > "$D/started.$WQ_ID"; i=0
+	while [ ! -e "$D/go" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done'
+
+# started N: N commands have announced themselves.
+started() {
+	[ "$(find "$D" -name 'started.*' | wc -l)" -eq "$1" ]
+}
+
+# sigint_default COMMAND [ARG...]: run COMMAND with SIGINT at its default
+# action, which a shell sets to ignored in a background job (bg).
+sigint_default() {
+	trap - INT
+	exec "$@"
+}
+
+# sigint_ignored COMMAND [ARG...]: run COMMAND with SIGINT ignored.
+sigint_ignored() {
+	trap '' INT
+	exec "$@"
+}
+
+# ignores PID SIGNUM: PID ignores the signal (SigIgn of /proc/PID/status).
+ignores() {
+	local mask
+	mask=$(awk '$1 == "SigIgn:" { print $2 }' "/proc/$1/status")
+	(((0x$mask >> ($2 - 1)) & 1))
+}
+
+@test "SIGTERM: the running command finishes and is acked, nothing more is claimed, exit 0" {
+	run -0 wq-send q first second
+	bg "$OUT" wq-recv -f -j 1 q -- sh -c \
+		'cat > "$D/body"; '"$WAIT_GO"'; touch "$D/done"'
+	local pid=$BG_PID st=0
+	wait_for 5 started 1
+	kill -TERM "$pid"
+	wait_for 5 grep -qx 'wq-recv: q: stopping; waiting for 1 command' \
+		"$OUT.err"
+	alive "$pid" || fail "wq-recv did not wait for its command"
+	assert_file_not_exists "$D/done"
+	touch "$D/go"
+	wait_for 5 dead "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 0
+	assert_file_exists "$D/done"
+	run -0 cat "$D/body"
+	assert_output first
+	# The first message acked, the second never claimed.
+	assert_stat q 1 0 0
+	run -0 wq-recv --peek q
+	assert_output second
+	run -0 cat "$OUT.err"
+	assert_output 'wq-recv: q: stopping; waiting for 1 command'
+}
+
+@test "SIGTERM with a slot free: a message that arrives afterwards is not claimed" {
+	run -0 wq-send q first
+	bg "$OUT" wq-recv -f -j 2 q -- sh -c "$WAIT_GO"
+	local pid=$BG_PID st=0
+	wait_for 5 started 1
+	kill -TERM "$pid"
+	wait_for 5 grep -q 'stopping; waiting for 1 command$' "$OUT.err"
+	run -0 wq-send q second
+	# A consumer still waiting for messages would be woken by the send and
+	# would claim it before it sleeps again.
+	wait_for 5 sleeping_in "$pid" wq-recv
+	assert_stat q 1 0 1
+	touch "$D/go"
+	wait_for 5 dead "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 0
+	started 1 || fail "a command ran after SIGTERM"
+	run -0 wq-recv --peek q
+	assert_output second
+}
+
+@test "SIGTERM: a command that fails afterwards has its message released, exit 0" {
+	run -0 wq-send q x
+	bg "$OUT" wq-recv -f q -- sh -c "$WAIT_GO"'; exit 3'
+	local pid=$BG_PID st=0
+	wait_for 5 started 1
+	kill -TERM "$pid"
+	wait_for 5 grep -q 'stopping; waiting for 1 command$' "$OUT.err"
+	touch "$D/go"
+	wait_for 5 dead "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 0
+	assert_stat q 1 0 0
+	run -0 cat "$OUT.err"
+	assert_line --index 1 --regexp \
+		'^wq-recv: q: message [^ ]+: command failed \(status 3\); released$'
+}
+
+@test "a second SIGTERM forwards SIGTERM to the commands: their messages are ready at once" {
+	run -0 wq-send q a b
+	bg "$OUT" wq-recv -f -j 2 q -- sh -c "$WAIT_GO"'; touch "$D/done"'
+	local pid=$BG_PID st=0 c
+	wait_for 5 started 2
+	kill -TERM "$pid"
+	wait_for 5 grep -qx 'wq-recv: q: stopping; waiting for 2 commands' \
+		"$OUT.err"
+	assert_stat q 0 0 2
+	kill -TERM "$pid"
+	wait_for 5 dead "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 0
+	for c in "$D"/started.*; do
+		dead "$(cat "$c")" || fail "command $(cat "$c") still runs"
+	done
+	assert_file_not_exists "$D/done"
+	assert_stat q 2 0 0
+	run -0 grep -c 'command was killed (status 143); released$' "$OUT.err"
+	assert_output 2
+}
+
+@test "SIGTERM while idle in -f exits 0 at once, silently" {
+	bg "$OUT" wq-recv -f q -- touch "$D/ran"
+	local pid=$BG_PID st=0
+	wait_for 5 sleeping_in "$pid" wq-recv
+	kill -TERM "$pid"
+	wait_for 5 dead "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 0
+	assert_equal "$(cat "$OUT.err")" ""
+	assert_file_not_exists "$D/ran"
+}
+
+@test "SIGTERM while waiting with -w before any message exits 1" {
+	bg "$OUT" wq-recv -w 60 q -- touch "$D/ran"
+	local pid=$BG_PID st=0
+	wait_for 5 sleeping_in "$pid" wq-recv
+	kill -TERM "$pid"
+	wait_for 5 dead "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 1
+	assert_equal "$(cat "$OUT.err")" ""
+}
+
+@test "SIGINT stops exec mode as SIGTERM does" {
+	run -0 wq-send q x
+	bg "$OUT" sigint_default wq-recv -f q -- sh -c \
+		"$WAIT_GO"'; touch "$D/done"'
+	local pid=$BG_PID st=0
+	wait_for 5 started 1
+	kill -INT "$pid"
+	wait_for 5 grep -qx 'wq-recv: q: stopping; waiting for 1 command' \
+		"$OUT.err"
+	touch "$D/go"
+	wait_for 5 dead "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 0
+	assert_file_exists "$D/done"
+	assert_equal "$(stat_get q total)" 0
+}
+
+@test "a signal ignored when wq-recv starts stays ignored, for the command too" {
+	run -0 wq-send q x
+	bg "$OUT" sigint_ignored wq-recv -f q -- sh -c "$WAIT_GO"
+	local pid=$BG_PID
+	wait_for 5 started 1
+	ignores "$pid" 2 || fail "wq-recv catches SIGINT"
+	ignores "$(cat "$D"/started.*)" 2 || fail "the command catches SIGINT"
+	! ignores "$pid" 15 || fail "wq-recv ignores SIGTERM"
+	touch "$D/go"
+}
+
+@test "the command starts with the signal mask and ignored signals wq-recv had" {
+	run -0 wq-send q x
+	# grep, not a shell: shells change their signal mask as they start.
+	run -0 grep -E '^Sig(Blk|Ign):' /proc/self/status
+	local want=$output
+	run -0 wq-recv q -- grep -E '^Sig(Blk|Ign):' /proc/self/status
+	assert_output "$want"
+}
+
+@test "pop mode still dies by SIGTERM" {
+	bg "$OUT" wq-recv -w 60 q
+	local pid=$BG_PID st=0
+	wait_for 5 sleeping_in "$pid" wq-recv
+	kill -TERM "$pid"
+	wait_for 5 dead "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 143
+}
