@@ -314,9 +314,10 @@ install: all
 	install -m 644 completions/_wq $(DESTDIR)$(DATADIR)/zsh/site-functions
 	install -m 644 completions/wq.fish \
 	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/wq.fish
-	sed 's|/usr/local/bin/|$(BINDIR)/|' contrib/systemd/wq-serve.service \
-	    > $(DESTDIR)$(SYSTEMDUNITDIR)/wq-serve.service
-	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/wq-serve.service
+	for u in wq-serve.service wq-recv@.service; do \
+	    sed 's|/usr/local/bin/|$(BINDIR)/|' contrib/systemd/$$u \
+	        > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+	    chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; done
 	install -m 644 contrib/systemd/wq-serve.socket $(DESTDIR)$(SYSTEMDUNITDIR)
 
 clean:

@@ -22,6 +22,7 @@ ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 		share/bash-completion/completions/wq-serve \
 		lib/systemd/system/wq-serve.service \
 		lib/systemd/system/wq-serve.socket \
+		lib/systemd/system/wq-recv@.service \
 		include/wq.h lib/libwq.a lib/libwq.so lib/libwq.so.0 \
 		lib/pkgconfig/libwq.pc share/man/man1/wq-recv.1 \
 		share/man/man5/wq.5 share/man/man7/wq.7 \
@@ -34,6 +35,27 @@ ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 	run -0 "$dest/opt/wq/bin/wq-send" --version
 	run -0 grep -x 'ExecStart=/opt/wq/bin/wq-serve .*' \
 		"$dest/opt/wq/lib/systemd/system/wq-serve.service"
+	run -0 grep -x 'ExecStart=/opt/wq/bin/wq-recv .*' \
+		"$dest/opt/wq/lib/systemd/system/wq-recv@.service"
+}
+
+@test "the systemd units pass systemd-analyze verify" {
+	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
+	local d=$BATS_TEST_TMPDIR/units u
+	mkdir "$d"
+	# The binaries of this tree, since verify checks that ExecStart exists;
+	# the template as an instance of it.
+	for u in wq-serve.service wq-serve.socket wq-recv@.service; do
+		sed "s|/usr/local/bin/|$BUILD_DIR/|" "$ROOT/contrib/systemd/$u" \
+			>"$d/${u/@./@jobs.}"
+	done
+	run -0 systemd-analyze verify --man=no "$d/wq-serve.service" \
+		"$d/wq-serve.socket" "$d/wq-recv@jobs.service"
+	assert_output ""
+	# It does complain, of a misspelt setting for one.
+	sed -i 's/^KillMode=/KilMode=/' "$d/wq-recv@jobs.service"
+	run systemd-analyze verify --man=no "$d/wq-recv@jobs.service"
+	assert_output --partial "Unknown key 'KilMode'"
 }
 
 @test "a C program builds against the installed libwq with pkg-config" {
