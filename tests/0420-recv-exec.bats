@@ -203,6 +203,14 @@ setup() {
 WAIT_GO='echo $$ > "$D/started.$WQ_ID"; i=0
 	while [ ! -e "$D/go" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done'
 
+# ends_with PID STATUS: PID ends within 5 s, with STATUS.
+ends_with() {
+	local st=0
+	wait_for 5 dead "$1"
+	wait "$1" || st=$?
+	assert_equal "$st" "$2"
+}
+
 # started N: N commands have announced themselves.
 started() {
 	[ "$(find "$D" -name 'started.*' | wc -l)" -eq "$1" ]
@@ -232,7 +240,7 @@ ignores() {
 	run -0 wq-send q first second
 	bg "$OUT" wq-recv -f -j 1 q -- sh -c \
 		'cat > "$D/body"; '"$WAIT_GO"'; touch "$D/done"'
-	local pid=$BG_PID st=0
+	local pid=$BG_PID
 	wait_for 5 started 1
 	kill -TERM "$pid"
 	wait_for 5 grep -qx 'wq-recv: q: stopping; waiting for 1 command' \
@@ -240,9 +248,7 @@ ignores() {
 	alive "$pid" || fail "wq-recv did not wait for its command"
 	assert_file_not_exists "$D/done"
 	touch "$D/go"
-	wait_for 5 dead "$pid"
-	wait "$pid" || st=$?
-	assert_equal "$st" 0
+	ends_with "$pid" 0
 	assert_file_exists "$D/done"
 	run -0 cat "$D/body"
 	assert_output first
@@ -257,7 +263,7 @@ ignores() {
 @test "SIGTERM with a slot free: a message that arrives afterwards is not claimed" {
 	run -0 wq-send q first
 	bg "$OUT" wq-recv -f -j 2 q -- sh -c "$WAIT_GO"
-	local pid=$BG_PID st=0
+	local pid=$BG_PID
 	wait_for 5 started 1
 	kill -TERM "$pid"
 	wait_for 5 grep -q 'stopping; waiting for 1 command$' "$OUT.err"
@@ -267,9 +273,7 @@ ignores() {
 	wait_for 5 sleeping_in "$pid" wq-recv
 	assert_stat q 1 0 1
 	touch "$D/go"
-	wait_for 5 dead "$pid"
-	wait "$pid" || st=$?
-	assert_equal "$st" 0
+	ends_with "$pid" 0
 	started 1 || fail "a command ran after SIGTERM"
 	run -0 wq-recv --peek q
 	assert_output second
@@ -278,14 +282,12 @@ ignores() {
 @test "SIGTERM: a command that fails afterwards has its message released, exit 0" {
 	run -0 wq-send q x
 	bg "$OUT" wq-recv -f q -- sh -c "$WAIT_GO"'; exit 3'
-	local pid=$BG_PID st=0
+	local pid=$BG_PID
 	wait_for 5 started 1
 	kill -TERM "$pid"
 	wait_for 5 grep -q 'stopping; waiting for 1 command$' "$OUT.err"
 	touch "$D/go"
-	wait_for 5 dead "$pid"
-	wait "$pid" || st=$?
-	assert_equal "$st" 0
+	ends_with "$pid" 0
 	assert_stat q 1 0 0
 	run -0 cat "$OUT.err"
 	assert_line --index 1 --regexp \
@@ -295,16 +297,14 @@ ignores() {
 @test "a second SIGTERM forwards SIGTERM to the commands: their messages are ready at once" {
 	run -0 wq-send q a b
 	bg "$OUT" wq-recv -f -j 2 q -- sh -c "$WAIT_GO"'; touch "$D/done"'
-	local pid=$BG_PID st=0 c
+	local pid=$BG_PID c
 	wait_for 5 started 2
 	kill -TERM "$pid"
 	wait_for 5 grep -qx 'wq-recv: q: stopping; waiting for 2 commands' \
 		"$OUT.err"
 	assert_stat q 0 0 2
 	kill -TERM "$pid"
-	wait_for 5 dead "$pid"
-	wait "$pid" || st=$?
-	assert_equal "$st" 0
+	ends_with "$pid" 0
 	for c in "$D"/started.*; do
 		dead "$(cat "$c")" || fail "command $(cat "$c") still runs"
 	done
@@ -316,24 +316,20 @@ ignores() {
 
 @test "SIGTERM while idle in -f exits 0 at once, silently" {
 	bg "$OUT" wq-recv -f q -- touch "$D/ran"
-	local pid=$BG_PID st=0
+	local pid=$BG_PID
 	wait_for 5 sleeping_in "$pid" wq-recv
 	kill -TERM "$pid"
-	wait_for 5 dead "$pid"
-	wait "$pid" || st=$?
-	assert_equal "$st" 0
+	ends_with "$pid" 0
 	assert_equal "$(cat "$OUT.err")" ""
 	assert_file_not_exists "$D/ran"
 }
 
 @test "SIGTERM while waiting with -w before any message exits 1" {
 	bg "$OUT" wq-recv -w 60 q -- touch "$D/ran"
-	local pid=$BG_PID st=0
+	local pid=$BG_PID
 	wait_for 5 sleeping_in "$pid" wq-recv
 	kill -TERM "$pid"
-	wait_for 5 dead "$pid"
-	wait "$pid" || st=$?
-	assert_equal "$st" 1
+	ends_with "$pid" 1
 	assert_equal "$(cat "$OUT.err")" ""
 }
 
@@ -341,15 +337,13 @@ ignores() {
 	run -0 wq-send q x
 	bg "$OUT" sigint_default wq-recv -f q -- sh -c \
 		"$WAIT_GO"'; touch "$D/done"'
-	local pid=$BG_PID st=0
+	local pid=$BG_PID
 	wait_for 5 started 1
 	kill -INT "$pid"
 	wait_for 5 grep -qx 'wq-recv: q: stopping; waiting for 1 command' \
 		"$OUT.err"
 	touch "$D/go"
-	wait_for 5 dead "$pid"
-	wait "$pid" || st=$?
-	assert_equal "$st" 0
+	ends_with "$pid" 0
 	assert_file_exists "$D/done"
 	assert_equal "$(stat_get q total)" 0
 }
@@ -376,10 +370,8 @@ ignores() {
 
 @test "pop mode still dies by SIGTERM" {
 	bg "$OUT" wq-recv -w 60 q
-	local pid=$BG_PID st=0
+	local pid=$BG_PID
 	wait_for 5 sleeping_in "$pid" wq-recv
 	kill -TERM "$pid"
-	wait_for 5 dead "$pid"
-	wait "$pid" || st=$?
-	assert_equal "$st" 143
+	ends_with "$pid" 143
 }
