@@ -15,14 +15,26 @@
 
 #include "wq_priv.h"
 
-/* mkdirat, then the queue's mode regardless of the umask. */
+/*
+ * mkdirat, then the queue's mode regardless of the umask.  The mode is
+ * set through a descriptor that does not follow links: by name, a link
+ * that another member of the group put in place of the new directory
+ * would be followed.  Replaced or gone meanwhile, it is left alone.
+ */
 int
 wq_mkdir(const struct wq_queue *q, int dirfd, const char *name)
 {
+	int fd;
+
 	if (mkdirat(dirfd, name, 0777) == -1)
 		return -1;
-	if (q->pol.mode != 0)
-		(void)fchmodat(dirfd, name, q->pol.mode, 0);
+	if (q->pol.mode == 0)
+		return 0;
+	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return 0;
+	(void)fchmod(fd, q->pol.mode);
+	close(fd);
 	return 0;
 }
 

@@ -44,31 +44,64 @@ struct share {
 static int	share_entry(int, const char *, void *);
 
 /*
- * Give one entry the queue's group and mode: directories the mode, files
- * the mode without execute bits, symbolic links (locks, slots) only the
- * group; then the same below a directory.
+ * Open dirfd/name as what fstatat said it was, never through a link: a
+ * group member may have put one in its place meanwhile, and a chmod by
+ * name would then change whatever the link points to (say, as root, a
+ * file of /etc).  -1 with ELOOP, ENOTDIR or EBADF (not a regular file)
+ * when it was replaced.
+ */
+static int
+open_as(int dirfd, const char *name, const struct stat *st)
+{
+	struct stat now;
+	int fd;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC | (S_ISDIR(st->st_mode) ? O_DIRECTORY : 0)))
+	    == -1)
+		return -1;
+	if (fstat(fd, &now) == -1 || (now.st_mode & S_IFMT) !=
+	    (st->st_mode & S_IFMT)) {
+		close(fd);
+		errno = EBADF;
+		return -1;
+	}
+	return fd;
+}
+
+/* Whether an open_as failure means the entry went or was replaced. */
+static int
+replaced(int err)
+{
+	return wq_gone(err) || err == ELOOP || err == ENOTDIR || err == EBADF;
+}
+
+/*
+ * Give one entry the queue's group and mode: directories the mode,
+ * regular files the mode without execute bits, symbolic links (locks,
+ * slots) only the group, anything else (no wq program makes it) nothing;
+ * then the same below a directory.
  */
 static int
 share_one(int dirfd, const char *name, const struct share *sh)
 {
 	struct stat st;
-	int fd, rc;
+	int fd, rc = 0;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return wq_gone(errno) ? 0 : -1;	/* gone meanwhile */
 	if (sh->gid != (gid_t)-1 && fchownat(dirfd, name, (uid_t)-1, sh->gid,
 	    AT_SYMLINK_NOFOLLOW) == -1 && !wq_gone(errno))
 		return -1;
-	if (!S_ISLNK(st.st_mode) && sh->p->mode != 0 &&
-	    fchmodat(dirfd, name, S_ISDIR(st.st_mode) ? sh->p->mode :
-	    sh->p->mode & 0666, 0) == -1 && !wq_gone(errno))
-		return -1;
-	if (!S_ISDIR(st.st_mode))
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
 		return 0;
-	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
-		return wq_gone(errno) ? 0 : -1;
-	rc = wq_walk_dir(fd, 1, share_entry, (void *)(uintptr_t)sh);
+	if ((fd = open_as(dirfd, name, &st)) == -1)
+		return replaced(errno) ? 0 : -1;
+	if (sh->p->mode != 0 && fchmod(fd, S_ISDIR(st.st_mode) ?
+	    sh->p->mode : sh->p->mode & 0666) == -1)
+		rc = -1;
+	else if (S_ISDIR(st.st_mode))
+		rc = wq_walk_dir(fd, 1, share_entry, (void *)(uintptr_t)sh);
 	close(fd);
 	return rc;
 }

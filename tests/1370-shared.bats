@@ -236,3 +236,28 @@ past_leaf() {
 	run -0 --separate-stderr as_nobody wq-recv q
 	assert_output after
 }
+
+@test "modes are set through descriptors that follow no link, never by name" {
+	# By name, a link that a group member put in place of a directory or
+	# file just made or looked at would be followed, and the mode given
+	# to its target (as root: any file).  That race cannot be timed from
+	# here; that no chmod goes by name can be checked.
+	command -v strace >/dev/null || skip "no strace"
+	local outside=$BATS_TEST_TMPDIR/outside
+	echo secret >"$outside"
+	chmod 600 "$outside"
+	wq-create q
+	send q before >/dev/null
+	ln -s "$outside" "$(qdir q)/tmp/planted"
+	run -0 strace -f -qq -e trace=chmod,fchmodat -o "$D/trace" \
+		wq-create -u --mode 2770 --group "$G" q
+	assert_shared q
+	[ ! -s "$D/trace" ] || fail "chmod by name: $(cat "$D/trace")"
+	assert_equal "$(stat -c %a "$outside")" 600
+	# A send, which makes bucket directories, as another member.
+	run -0 as_member strace -f -qq -e trace=chmod,fchmodat \
+		-o "$D/trace.member" wq-send q after
+	[ ! -s "$D/trace.member" ] ||
+		fail "chmod by name: $(cat "$D/trace.member")"
+	assert_shared q
+}
