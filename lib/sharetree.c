@@ -93,7 +93,8 @@ share_one(int dirfd, const char *name, const struct share *sh)
 	if (sh->gid != (gid_t)-1 && fchownat(dirfd, name, (uid_t)-1, sh->gid,
 	    AT_SYMLINK_NOFOLLOW) == -1 && !wq_gone(errno))
 		return -1;
-	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+	if (!S_ISDIR(st.st_mode) && (!S_ISREG(st.st_mode) ||
+	    sh->p->mode == 0))
 		return 0;
 	if ((fd = open_as(dirfd, name, &st)) == -1)
 		return replaced(errno) ? 0 : -1;
