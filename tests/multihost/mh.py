@@ -244,6 +244,7 @@ class Run:
                                     str(self.visibility), *args), stdout=o)
         self.event(ev="claimed", file=f, t1=time.monotonic(), rc=rc)
         self.local.t0 = t0
+        self.local.file = f
         return [json.loads(x) for x in complete_lines(out)]
 
     def popper(self):
@@ -260,7 +261,7 @@ class Run:
         while not self.stop:
             got = self.claim("lease", "-L", "-n",
                              str(self.rng.randint(1, 2)), QUEUE)
-            t0 = self.local.t0
+            t0, f = self.local.t0, self.local.file
             if not got:
                 self.pause(0.2)
                 continue
@@ -283,11 +284,14 @@ class Run:
             for m in got:
                 release = self.rng.random() < 0.1
                 ev = "release" if release else "ack"
-                self.event(ev=ev, id=m["id"], t0=time.monotonic())
+                # The claim's file names which delivery of the id this
+                # ack is for: after a hold past the lease, a later claim
+                # of the same id may be logged before this ack ends.
+                self.event(ev=ev, id=m["id"], file=f, t0=time.monotonic())
                 argv = ["--release"] if release else []
                 rc = self.spawn(self.wq("wq-ack", *argv, QUEUE,
                                         m["receipt"]))
-                self.event(ev=ev + "-end", id=m["id"], rc=rc,
+                self.event(ev=ev + "-end", id=m["id"], file=f, rc=rc,
                            t1=time.monotonic())
 
     def worker(self):
@@ -409,7 +413,7 @@ class Check:
                "acked": 0, "kills": 0, "errors": 0, "end": None}
         out = os.path.join(logdir, "out")
         sends, claims = {}, {}
-        by_id = {}              # id -> its latest delivery in this log
+        by_id = {}              # (claim file, id) -> its delivery
         killed = float("inf")   # when the host died, if it was killed
         last = st["t"]
         for e in evs:
@@ -431,15 +435,16 @@ class Check:
             elif ev == "claimed":
                 c = claims.pop(e["file"])
                 fig["delivered"] += self.read_claim(logdir, c, e, by_id)
-            elif ev in ("ack-end", "release-end") and e["id"] in by_id:
-                d = by_id[e["id"]]
+            elif ev in ("ack-end", "release-end") and \
+                    (e["file"], e["id"]) in by_id:
+                d = by_id[(e["file"], e["id"])]
                 if ev == "ack-end" and e["rc"] == 0:
                     d.acked = e["t1"]
                     fig["acked"] += 1
                 elif e["rc"] == 1:      # the receipt was stale
                     d.refused = e["t1"]
-            elif ev == "release" and e["id"] in by_id:
-                by_id[e["id"]].release = e["t0"]
+            elif ev == "release" and (e["file"], e["id"]) in by_id:
+                by_id[(e["file"], e["id"])].release = e["t0"]
             elif ev == "worker" and "file" in e:
                 for line in complete_lines(os.path.join(out, e["file"])):
                     if "not acked" in line:
@@ -488,7 +493,7 @@ class Check:
             if c["kind"] == "pop" and e["rc"] == 0:
                 d.acked = t1
             self.deliver(d)
-            by_id[d.id] = d
+            by_id[(c["file"], d.id)] = d
             n += 1
         return n
 
